@@ -101,26 +101,44 @@ tfd_fast_pixel_cnn <- function(image_shape,
   do.call(fp_module()$FastPixelCNN, args)
 }
 
-# Tensor / ndarray / Python number -> R numeric array (or vector / scalar),
-# via Python lists so it works with reticulate 1.28 and NumPy 2 (no NumPy
-# conversion by reticulate). Keeps the shape; R values pass through.
-fp_to_r <- function(x) {
-  if (!inherits(x, "python.builtin.object")) return(x)
-  if (is.null(.fp_env$tolist)) {
-    helpers <- reticulate::py_run_string(paste(
+# Small Python helpers that move data as Python lists (never as NumPy arrays
+# through reticulate's converter, which reticulate < 1.36 cannot do for NumPy 2).
+.fp_py <- function() {
+  if (is.null(.fp_env$py)) {
+    .fp_env$py <- reticulate::py_run_string(paste(
       "def fp_shape_and_list(x):",
       "    import numpy as np",
       "    a = np.asarray(x.numpy() if hasattr(x, 'numpy') else x)",
       "    return [list(a.shape), a.tolist()]",
-      sep = "\n"), local = TRUE, convert = TRUE)
-    .fp_env$tolist <- helpers$fp_shape_and_list
+      "def fp_from_list(values, shape, dtype):",
+      "    import numpy as np",
+      "    return np.asarray(values, dtype=dtype).reshape(shape)",
+      sep = "\n"), local = TRUE, convert = FALSE)
   }
-  res <- .fp_env$tolist(x)
+  .fp_env$py
+}
+
+# Tensor / ndarray / Python number -> R numeric array (or vector / scalar).
+# Keeps the shape; R values pass through unchanged.
+fp_to_r <- function(x) {
+  if (!inherits(x, "python.builtin.object")) return(x)
+  res <- reticulate::py_to_r(.fp_py()$fp_shape_and_list(x))
   dims <- as.integer(unlist(res[[1]]))
   vals <- unlist(res[[2]])
   if (length(dims) <= 1) return(vals)
   # Python lists are row-major; R arrays are column-major.
   aperm(array(vals, dim = rev(dims)), rev(seq_along(dims)))
+}
+
+# R numeric array / matrix / vector -> NumPy array (a Python object, shape
+# kept), e.g. images for $log_prob() or fit(). Needed with reticulate < 1.36 +
+# NumPy 2, where r_to_py() of an R array fails; plain vectors are fine anyway.
+fp_from_r <- function(x, dtype = "float32") {
+  dims <- dim(x)
+  if (is.null(dims)) dims <- length(x)
+  vals <- if (length(dims) > 1) aperm(x, rev(seq_along(dims))) else x
+  vals <- as.list(as.numeric(vals))  # row-major, always a Python list
+  .fp_py()$fp_from_list(vals, reticulate::tuple(as.list(as.integer(dims))), dtype)
 }
 
 # Stand-ins for tfprobability's generics when that package is not installed.
