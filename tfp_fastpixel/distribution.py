@@ -1,12 +1,192 @@
-"""Placeholder: being written (FastPixelCNN)."""
+"""FastPixelCNN: TFP's PixelCNN with an exact, cached sampler."""
+import tensorflow as tf
 import tensorflow_probability as tfp
+
+from tfp_fastpixel import mixture
+from tfp_fastpixel import network
+from tfp_fastpixel import sampler
+from tfp_fastpixel import validation
 
 tfd = tfp.distributions
 
 
 class FastPixelCNN(tfd.PixelCNN):
-  pass
+  """`tfd.PixelCNN` whose `sample()` is an exact cached generator.
+
+  The network, its weights and `log_prob` are TFP's own: weights move both
+  ways with `network.set_weights(other.network.get_weights())`. Two things
+  differ, both making the model what `log_prob` already claims it is:
+
+  * The autoregressive masks hold from construction (TFP applies them only
+    after the first optimizer step), and weight norm's data-dependent init
+    leaves channels that see only padding alone instead of scaling them by
+    1e5.
+  * `sample()` runs the generator of Ramachandran et al. (2017): each layer
+    caches its recent inputs, so a pixel costs O(layers), not a full network
+    pass. Its draws are exact: quantized values are fed back, and RGB
+    channels are coupled through the quantized earlier channels, which is the
+    density `log_prob` scores.
+
+  Args:
+    image_shape: `(height, width, channels)`; height and width divisible by
+      `2**(num_hierarchies - 1)`. Integral floats (R doubles) are accepted
+      here and for every integer argument.
+    conditional_shape: shape of the conditional input (e.g. `()` for a
+      scalar label), or None.
+    num_resnet, num_hierarchies, num_filters, num_logistic_mix,
+    receptive_field_dims, dropout_p, resnet_activation, use_weight_norm,
+    use_data_init, high, low, dtype, name: as in `tfd.PixelCNN`.
+
+  #### Examples
+
+  ```python
+  dist = FastPixelCNN(image_shape=(28, 28, 1), conditional_shape=(),
+                      num_resnet=5, num_hierarchies=3, num_filters=128,
+                      num_logistic_mix=5)
+  images = dist.sample(8, conditional_input=3.)          # [8, 28, 28, 1]
+  images = dist.sample((4, 3), conditional_input=[1., 2., 3.])  # [4, 3, ...]
+  ```
+  """
+
+  def __init__(self,
+               image_shape,
+               conditional_shape=None,
+               num_resnet=5,
+               num_hierarchies=3,
+               num_filters=160,
+               num_logistic_mix=10,
+               receptive_field_dims=(3, 3),
+               dropout_p=0.5,
+               resnet_activation='concat_elu',
+               use_weight_norm=True,
+               use_data_init=True,
+               high=255,
+               low=0,
+               dtype=tf.float32,
+               name='FastPixelCNN'):
+    args = validation.check_constructor(
+        image_shape, conditional_shape, num_resnet, num_hierarchies,
+        num_filters, num_logistic_mix, receptive_field_dims, dropout_p,
+        resnet_activation, high, low, dtype)
+    super().__init__(use_weight_norm=bool(use_weight_norm),
+                     use_data_init=bool(use_data_init), name=name, **args)
+    network.enforce_masks(self.network)
+    network.guard_data_init(self.network)
+    self._generator = sampler.CachedGenerator(self)
+    self._generate = tf.function(self._traced_generate)
+    self.trace_count = 0  # how often the generator was traced (for tests)
+
+  # -- Sampling ----------------------------------------------------------------
+
+  def sample(self, sample_shape=(), seed=None, name='sample', **kwargs):
+    """Draws exact samples: `[*sample_shape, H, W, C]` integer pixels.
+
+    Args:
+      sample_shape: int or tuple of ints (integral floats accepted).
+      seed: int or stateless seed for reproducible samples; None for fresh
+        ones.
+      name: op name.
+      **kwargs: `conditional_input`, `[*batch, *conditional_shape]`, whose
+        batch size divides `prod(sample_shape)`, as in `tfd.PixelCNN`.
+    """
+    return super().sample(validation.sample_size(sample_shape), seed=seed,
+                          name=name, **kwargs)
+
+  def _sample_n(self, n, seed=None, conditional_input=None, training=False):
+    del training  # sampling never uses dropout
+    samples, _ = self._run_generator(n, seed, conditional_input, False)
+    return samples
+
+  def sample_with_params(self, n, seed=None, conditional_input=None):
+    """Samples and the mixture parameters the generator used at each pixel.
+
+    For checking the generator against one full network pass
+    ("teacher forcing"): `self.network(images)` on the returned images must
+    give the same parameters.
+
+    Returns:
+      samples: `[n, H, W, C]`.
+      params: TFP's network outputs `[logits, locs, scales(, coeffs)]`, each
+        `[n, H, W, M(, ...)]`.
+    """
+    samples, raw = self._run_generator(
+        validation.as_int('n', n, minimum=0), seed, conditional_input, True)
+    return samples, mixture.split_params(raw, self.image_shape[-1],
+                                         self._num_logistic_mix)
+
+  def _run_generator(self, n, seed, conditional_input, return_params):
+    n = validation.as_int('n', n, minimum=0)
+    cond = validation.conditional_batch(
+        conditional_input, self.conditional_shape, n, self.dtype)
+    self._check_ready(n, cond)
+    seed = tfp.random.sanitize_seed(seed)
+    out = self._generate(n, cond, seed, return_params)
+    return out if return_params else (out, None)
+
+  def _traced_generate(self, n, cond, seed, return_params):
+    self.trace_count += 1
+    return self._generator.generate(n, cond, seed, return_params)
+
+  def _check_ready(self, n, cond):
+    """Eagerly: masks must hold, and weight norm must be initialised."""
+    if not tf.executing_eagerly():
+      return
+    if not network.masks_hold(self.network):
+      raise ValueError(
+          'The network weights break the autoregressive masks (e.g. copied '
+          'from an untrained tfd.PixelCNN), so no sampler can match '
+          'log_prob. Call `tfp_fastpixel.network.enforce_masks(dist.network)`'
+          ' or use `from_pixelcnn`.')
+    pending = [l for l in self.network._network.layers  # pylint: disable=protected-access
+               if isinstance(l, network.WeightNorm) and not l.initialized]
+    if pending:
+      # TFP's sampler initialises weight norm on uniform noise images; do
+      # the same so both start from the same weights.
+      noise = tf.random.uniform([max(n, 1)] + self.image_shape.as_list(),
+                                -1., 1., dtype=self.dtype)
+      if cond is not None:
+        cond_in = tf.reshape(cond if n else cond[:1], [max(n, 1)] + list(
+            self.conditional_shape))
+        self.network([noise, cond_in], training=False)
+      else:
+        self.network(noise, training=False)
+
+  # -- Scoring -----------------------------------------------------------------
+
+  def _log_prob(self, value, conditional_input=None, training=None):
+    value = tf.convert_to_tensor(value, dtype_hint=self.dtype)
+    event = tuple(self.image_shape.as_list())
+    shape = tuple(value.shape.as_list()) if value.shape.rank is not None else ()
+    if len(shape) < 3 or shape[-3:] != event:
+      raise ValueError(f'`value` must have shape [..., {", ".join(map(str, event))}] '
+                       f'(image_shape); got {shape}.')
+    if (self.conditional_shape is None) != (conditional_input is None):
+      validation.conditional_batch(conditional_input, self.conditional_shape,
+                                   1, self.dtype)
+    elif conditional_input is not None:
+      cond_shape = tf.convert_to_tensor(conditional_input).shape
+      event_c = tuple(self.conditional_shape.as_list())
+      got = tuple(cond_shape.as_list()) if cond_shape.rank is not None else None
+      if got is not None and (len(got) < len(event_c) or
+                              got[len(got) - len(event_c):] != event_c):
+        raise ValueError(
+            f'`conditional_input` must have shape [..., '
+            f'{", ".join(map(str, event_c))}] (conditional_shape); got {got}.')
+    return super()._log_prob(value, conditional_input=conditional_input,
+                             training=training)
 
 
-def from_pixelcnn(dist):
-  raise NotImplementedError
+def from_pixelcnn(dist, name='FastPixelCNN'):
+  """A FastPixelCNN with the same arguments and weights as a `tfd.PixelCNN`.
+
+  The masks are enforced on the copy (as TFP's optimizer would after one
+  step); a trained model is unchanged by that.
+  """
+  if not isinstance(dist, tfd.PixelCNN):
+    raise TypeError(f'`dist` must be a tfd.PixelCNN; got {type(dist).__name__}.')
+  params = dict(dist.parameters)
+  params.pop('name', None)
+  fast = FastPixelCNN(name=name, **params)
+  fast.network.set_weights(dist.network.get_weights())
+  network.enforce_masks(fast.network)
+  return fast

@@ -1,0 +1,226 @@
+"""TFP's PixelCNN network, seen layer by layer.
+
+`tfd.PixelCNN` builds its network (`_PixelCNNNetwork`) as one Keras
+functional model. The cached sampler needs each weight layer by its role
+(vertical or horizontal stack, which block, which level), so `NetworkPlan`
+replays the order in which TFP's `build` creates its layers and matches it
+against the layers themselves. This module also owns what we change about
+TFP's weights: masks enforced from construction, and a data-dependent
+initialisation that cannot blow up dead channels.
+"""
+import dataclasses
+import re
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+from tensorflow_probability.python.layers import weight_norm as weight_norm_lib
+
+WeightNorm = weight_norm_lib.WeightNorm
+
+
+def activation_fn(name):
+  """The resnet activation TFP uses (`concat_elu` doubles the channels)."""
+  if name == 'concat_elu':
+    return lambda x: tf.nn.elu(tf.concat([x, -x], axis=-1))
+  return tf_keras.activations.get(name)
+
+
+@dataclasses.dataclass
+class Block:
+  """One gated resnet layer of one stack (TFP's Figure 2 of [2]).
+
+  `out = x + gate(conv2(act(conv1(act(x)) + skip)) + cond)`, where `skip` is
+  `skip_dense(act(...))` (None for down-path vertical blocks) and `cond` is
+  `cond_dense(conditional_input)` (None when unconditional).
+  """
+  conv1: object
+  skip_dense: object
+  conv2: object
+  cond_dense: object
+
+
+@dataclasses.dataclass
+class Level:
+  """The vertical and horizontal blocks of one resolution level."""
+  v_blocks: list
+  h_blocks: list
+
+
+@dataclasses.dataclass
+class NetworkPlan:
+  """TFP's weight layers by role.
+
+  Attributes:
+    v_init, h_init_up, h_init_left: the first convolutions on the image.
+    down: per level 0..K-1, the downward-pass blocks.
+    v_down, h_down: per level 0..K-2, the stride-2 convolutions to level+1.
+    up: per level 0..K-1, the upward-pass blocks (level K-1 runs first).
+    v_up, h_up: per level 0..K-2, the transposed convolutions from level+1.
+    head: the final Dense producing the mixture parameters.
+  """
+  v_init: object
+  h_init_up: object
+  h_init_left: object
+  down: list
+  v_down: list
+  h_down: list
+  up: list
+  v_up: list
+  h_up: list
+  head: object
+
+  @classmethod
+  def from_network(cls, network, conditional):
+    """Matches `network`'s layers to TFP's creation order."""
+    layers = _weight_layers_in_creation_order(network)
+    k = network._num_hierarchies  # pylint: disable=protected-access
+    n = network._num_resnet  # pylint: disable=protected-access
+
+    def take(kind):
+      queue = layers[kind]
+      if not queue:
+        raise ValueError('tfd.PixelCNN network has fewer layers than '
+                         'expected; unsupported TFP version?')
+      return queue.pop(0)
+
+    def block(with_skip):
+      conv1 = take('conv')
+      skip = take('dense') if with_skip else None
+      conv2 = take('conv')
+      cond = take('dense') if conditional else None
+      return Block(conv1, skip, conv2, cond)
+
+    v_init, h_init_up, h_init_left = take('conv'), take('conv'), take('conv')
+    down, v_down, h_down = [], [], []
+    for level in range(k):
+      lvl = Level([], [])
+      for _ in range(n):
+        lvl.v_blocks.append(block(with_skip=False))
+        lvl.h_blocks.append(block(with_skip=True))
+      down.append(lvl)
+      if level < k - 1:
+        v_down.append(take('conv'))
+        h_down.append(take('conv'))
+    up = [None] * k
+    v_up, h_up = [None] * (k - 1), [None] * (k - 1)
+    for i in range(k):
+      level = k - 1 - i
+      lvl = Level([], [])
+      for _ in range(n if i == 0 else n + 1):
+        lvl.v_blocks.append(block(with_skip=True))
+        lvl.h_blocks.append(block(with_skip=True))
+      up[level] = lvl
+      if level > 0:
+        v_up[level - 1] = take('transpose')
+        h_up[level - 1] = take('transpose')
+    head = take('dense')
+    if any(layers.values()):
+      raise ValueError('tfd.PixelCNN network has more layers than expected; '
+                       'unsupported TFP version?')
+    return cls(v_init, h_init_up, h_init_left, down, v_down, h_down, up,
+               v_up, h_up, head)
+
+
+def _uid(layer):
+  # Keras names layers `conv2d`, `conv2d_1`, ... in creation order.
+  match = re.fullmatch(r'.*?(?:_(\d+))?', layer.name)
+  return int(match.group(1) or 0)
+
+
+def _weight_layers_in_creation_order(network):
+  """TFP's Conv2D, Conv2DTranspose and Dense layers, each kind by age."""
+  layers = {'conv': [], 'transpose': [], 'dense': []}
+  for layer in network._network.layers:  # pylint: disable=protected-access
+    inner = unwrap(layer)
+    if isinstance(inner, tf_keras.layers.Conv2DTranspose):
+      layers['transpose'].append(layer)
+    elif isinstance(inner, tf_keras.layers.Conv2D):
+      layers['conv'].append(layer)
+    elif isinstance(inner, tf_keras.layers.Dense):
+      layers['dense'].append(layer)
+  for kind in layers:
+    layers[kind].sort(key=lambda l: _uid(unwrap(l)))
+  return layers
+
+
+def unwrap(layer):
+  """The Keras layer inside TFP's WeightNorm wrapper (or the layer itself)."""
+  return layer.layer if isinstance(layer, WeightNorm) else layer
+
+
+def kernel_and_bias(layer):
+  """The kernel and bias `layer` computes with, as tensors.
+
+  For a WeightNorm layer this is `g * v / ||v||`, exactly as the wrapper
+  computes it on each call. Read inside a `tf.function`, it follows the
+  variables, so training does not force a retrace.
+  """
+  if isinstance(layer, WeightNorm):
+    g = tf.expand_dims(layer.g, -layer.filter_axis - 3)
+    kernel = tf.nn.l2_normalize(layer.v, axis=layer.kernel_norm_axes) * g
+    return kernel, layer.layer.bias
+  return tf.convert_to_tensor(layer.kernel), layer.bias
+
+
+def _masked_kernel_variables(network):
+  """(variable, constraint) for every kernel TFP masks."""
+  out = []
+  for layer in network._network.layers:  # pylint: disable=protected-access
+    inner = unwrap(layer)
+    constraint = getattr(inner, 'kernel_constraint', None)
+    if constraint is None:
+      continue
+    var = layer.v if isinstance(layer, WeightNorm) else inner.kernel
+    out.append((var, constraint))
+  return out
+
+
+def enforce_masks(network):
+  """Zeroes the masked kernel taps, as TFP's optimizer does after a step.
+
+  TFP applies its autoregressive masks only through `kernel_constraint`, so
+  an untrained `tfd.PixelCNN` is not autoregressive. This makes it so.
+  """
+  for var, constraint in _masked_kernel_variables(network):
+    var.assign(constraint(var))
+
+
+def masks_hold(network):
+  """True if every masked kernel tap is exactly zero."""
+  for var, constraint in _masked_kernel_variables(network):
+    value = var.numpy()
+    if not np.array_equal(np.asarray(constraint(value)), value):
+      return False
+  return True
+
+
+def guard_data_init(network, min_variance=1e-6):
+  """Makes weight norm's data-dependent init leave dead channels alone.
+
+  With masks enforced, a channel can see only zero padding (tiny images, deep
+  levels), so its pre-activations have no variance over the init batch. TFP
+  would scale it by `1 / sqrt(0 + 1e-10) = 1e5`, and training diverges. Here
+  such channels keep their scale; the rest are initialised as in TFP.
+  """
+  for layer in network._network.layers:  # pylint: disable=protected-access
+    if isinstance(layer, WeightNorm):
+      # The wrapper's `call` (a tf.function) looks this up when it traces.
+      layer._data_dep_init = _guarded_data_dep_init(layer, min_variance)  # pylint: disable=protected-access
+
+
+def _guarded_data_dep_init(wrapper, min_variance):
+  """Salimans & Kingma's data-dependent init, skipping dead channels."""
+  def data_dep_init(inputs):
+    wrapper._compute_weights()  # pylint: disable=protected-access
+    inner = wrapper.layer
+    activation, bias = inner.activation, inner.bias
+    inner.activation, inner.bias = None, tf.zeros_like(bias)
+    x_init = inner(inputs)
+    inner.activation, inner.bias = activation, bias
+    mean, var = tf.nn.moments(x_init, list(range(x_init.shape.rank - 1)))
+    alive = var > min_variance
+    scale = tf.where(alive, tf.math.rsqrt(var + 1e-10), tf.ones_like(var))
+    wrapper.g.assign(wrapper.g * scale)
+    bias.assign(-mean * scale)
+  return data_dep_init

@@ -1,0 +1,152 @@
+"""Argument checks that fail early, with the argument's name in the message.
+
+R (through reticulate) passes every number as a double: `8`, `c(28, 28, 1)`,
+and `list()` for an empty shape. Integral floats are therefore accepted
+wherever TFP wants an int; anything else is rejected here rather than deep
+inside Keras.
+"""
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+
+def as_int(name, value, minimum=None):
+  """`value` as a Python int; integral floats (R doubles) are accepted."""
+  if isinstance(value, (bool, np.bool_)):
+    raise TypeError(f'`{name}` must be an integer; got the boolean {value}.')
+  if isinstance(value, tf.Tensor):
+    static = tf.get_static_value(value)
+    if static is None:
+      raise TypeError(f'`{name}` must be known when the graph is built; got '
+                      f'the tensor {value}.')
+    value = static
+  if isinstance(value, np.ndarray) and value.ndim == 0:
+    value = value.item()
+  if isinstance(value, numbers.Integral):
+    out = int(value)
+  elif isinstance(value, numbers.Real) and float(value).is_integer():
+    out = int(value)
+  else:
+    raise TypeError(f'`{name}` must be an integer (integral floats such as R '
+                    f'doubles are fine); got {value!r}.')
+  if minimum is not None and out < minimum:
+    raise ValueError(f'`{name}` must be >= {minimum}; got {out}.')
+  return out
+
+
+def as_shape(name, value, rank=None, minimum=1):
+  """`value` as a tuple of ints (a scalar is a shape of rank one)."""
+  if isinstance(value, tf.TensorShape):
+    if not value.is_fully_defined():
+      raise ValueError(f'`{name}` must be fully defined; got {value}.')
+    value = value.as_list()
+  if isinstance(value, tf.Tensor):
+    value = tf.get_static_value(value)
+  if np.ndim(value) == 0:
+    value = [value]
+  dims = tuple(as_int(f'{name}[{i}]', v, minimum=minimum)
+               for i, v in enumerate(np.asarray(value, dtype=object).ravel()))
+  if rank is not None and len(dims) != rank:
+    raise ValueError(f'`{name}` must have {rank} entries; got {value!r}.')
+  return dims
+
+
+def check_constructor(image_shape, conditional_shape, num_resnet,
+                      num_hierarchies, num_filters, num_logistic_mix,
+                      receptive_field_dims, dropout_p, resnet_activation,
+                      high, low, dtype):
+  """Validates and normalises `FastPixelCNN`'s arguments.
+
+  Returns:
+    A dict of the arguments TFP accepts, ints where TFP wants ints.
+  """
+  image_shape = as_shape('image_shape', image_shape, rank=3)
+  if conditional_shape is not None:
+    if isinstance(conditional_shape, (list, tuple)) and not conditional_shape:
+      conditional_shape = ()
+    else:
+      conditional_shape = as_shape('conditional_shape', conditional_shape)
+  num_hierarchies = as_int('num_hierarchies', num_hierarchies, minimum=1)
+  rows, cols = as_shape('receptive_field_dims', receptive_field_dims, rank=2)
+  if cols % 2 != 1:
+    raise ValueError('`receptive_field_dims` must have an odd width (second '
+                     f'entry); got {receptive_field_dims!r}.')
+  if num_hierarchies > 1 and (rows < 3 or cols < 3):
+    raise ValueError('With num_hierarchies > 1, `receptive_field_dims` must '
+                     f'be at least (3, 3); got {receptive_field_dims!r}.')
+  if rows < 2:
+    raise ValueError('`receptive_field_dims` must have height >= 2; got '
+                     f'{receptive_field_dims!r}.')
+  factor = 2 ** (num_hierarchies - 1)
+  if image_shape[0] % factor or image_shape[1] % factor:
+    raise ValueError(
+        f'`image_shape` height and width must be divisible by 2**'
+        f'(num_hierarchies - 1) = {factor}; got {image_shape} with '
+        f'num_hierarchies={num_hierarchies}.')
+  if isinstance(dropout_p, bool) or not isinstance(dropout_p, numbers.Real):
+    raise TypeError(f'`dropout_p` must be a float; got {dropout_p!r}.')
+  if not 0. <= float(dropout_p) < 1.:
+    raise ValueError(f'`dropout_p` must be in [0, 1); got {dropout_p}.')
+  if resnet_activation not in ('concat_elu', 'elu', 'relu'):
+    raise ValueError("`resnet_activation` must be 'concat_elu', 'elu' or "
+                     f"'relu'; got {resnet_activation!r}.")
+  for name, v in (('high', high), ('low', low)):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+      raise TypeError(f'`{name}` must be a number; got {v!r}.')
+  if not high > low:
+    raise ValueError(f'`high` must be greater than `low`; got high={high}, '
+                     f'low={low}.')
+  dtype = tf.as_dtype(dtype)
+  if dtype not in (tf.float32, tf.float64):
+    raise TypeError(f'`dtype` must be float32 or float64; got {dtype.name}.')
+  return dict(
+      image_shape=image_shape, conditional_shape=conditional_shape,
+      num_resnet=as_int('num_resnet', num_resnet, minimum=1),
+      num_hierarchies=num_hierarchies,
+      num_filters=as_int('num_filters', num_filters, minimum=1),
+      num_logistic_mix=as_int('num_logistic_mix', num_logistic_mix, minimum=1),
+      receptive_field_dims=(rows, cols), dropout_p=float(dropout_p),
+      resnet_activation=resnet_activation, high=high, low=low, dtype=dtype)
+
+
+def sample_size(sample_shape):
+  """`sample_shape` as a tuple of non-negative ints (R doubles accepted)."""
+  return as_shape('sample_shape', sample_shape, minimum=0)
+
+
+def conditional_batch(conditional_input, conditional_shape, n, dtype,
+                      argument='conditional_input'):
+  """Checks `conditional_input` and tiles it to `[n, D]` like TFP does.
+
+  Args:
+    conditional_input: array-like `[*batch, *conditional_shape]`, or None.
+    conditional_shape: the model's conditional shape, or None.
+    n: number of samples; must be a multiple of the batch size.
+
+  Returns:
+    `[n, prod(conditional_shape)]` tensor, or None for unconditional models.
+  """
+  if conditional_shape is None:
+    if conditional_input is not None:
+      raise ValueError(f'`{argument}` was given, but this model was built '
+                       'with conditional_shape=None.')
+    return None
+  if conditional_input is None:
+    raise ValueError(f'`{argument}` is required: this model was built with '
+                     f'conditional_shape={tuple(conditional_shape)}.')
+  cond = tf.convert_to_tensor(conditional_input, dtype_hint=dtype)
+  cond = tf.cast(cond, dtype)
+  event = tuple(conditional_shape)
+  shape = tuple(cond.shape.as_list())
+  if None in shape:
+    raise ValueError(f'`{argument}` must have a static shape; got {shape}.')
+  if len(shape) < len(event) or shape[len(shape) - len(event):] != event:
+    raise ValueError(f'`{argument}` must have shape [..., {", ".join(map(str, event))}] '
+                     f'(conditional_shape={event}); got shape {shape}.')
+  batch = int(np.prod(shape[:len(shape) - len(event)], dtype=np.int64))
+  if batch == 0 or n % batch:
+    raise ValueError(f'The number of samples ({n}) must be a multiple of the '
+                     f'`{argument}` batch size ({batch}).')
+  flat = tf.reshape(cond, [batch, int(np.prod(event, dtype=np.int64))])
+  return tf.tile(flat, [n // batch, 1])
