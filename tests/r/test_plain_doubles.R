@@ -37,6 +37,8 @@ e2 <- tryCatch({dist$sample(2.5, conditional_input = 1); NULL},
                error = conditionMessage)
 cat("image_shape = c(4.5, 4, 1) ->", substr(e1, 1, 300), "\n")
 cat("sample(2.5) ->", substr(e2, 1, 300), "\n")
-stopifnot(is.character(e1), is.character(e2))
+# a clear error names the offending value
+stopifnot(is.character(e1), grepl("4.5", e1, fixed = TRUE),
+          is.character(e2), grepl("2.5", e2, fixed = TRUE))
 
 cat("R plain-doubles test: OK\n")
