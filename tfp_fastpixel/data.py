@@ -356,7 +356,7 @@ def _folder_examples(spec, split, take, heldout_fraction, data_dir, channels):
   """Folder images resized to `spec.image_shape`; `test` falls back to the
   tail of `train` when the folder has no `test` sub-folder."""
   builder = _folder_builder(data_dir, channels)
-  if split in builder.info.splits:
+  if "test" in builder.info.splits:
     ds = builder.as_dataset(split=split, shuffle_files=False)
     if take:
       ds = ds.take(take)
