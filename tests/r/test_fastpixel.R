@@ -1,7 +1,8 @@
 # R-side test of FastPixelCNN through reticulate alone (run by tests/test_r.py).
 #   RETICULATE_PYTHON=/path/to/python Rscript tests/r/test_fastpixel.R <repo root>
 # Builds a conditional FastPixelCNN from plain R doubles with
-# tfd_fast_pixel_cnn(), samples with conditional_input, scores the samples with
+# tfd_fast_pixel_cnn(), trains it briefly on log_prob through tf_keras (the
+# post's recipe), samples with conditional_input, scores the samples with
 # log_prob, and checks shapes, range, integrality and finite log-probabilities.
 # Works with reticulate 1.28 + NumPy 2: results reach R as Python lists.
 args <- commandArgs(trailingOnly = TRUE)
@@ -41,6 +42,23 @@ check_log_prob <- function(lp, n) {
   stopifnot(is.numeric(lp), length(lp) == n, all(is.finite(lp)),
             all(lp <= 1e-4))  # log-probabilities of discrete images
 }
+
+# --- the post's training recipe through tf_keras: log_prob as model output --
+keras <- import("tf_keras", convert = FALSE)
+rs <- np$random$RandomState(0L)
+train_x <- rs$randint(0L, as.integer(high) + 1L, size = c(16L, 4L, 4L, 1L))$astype("float32")
+train_y <- rs$randint(0L, 4L, size = 16L)$astype("float32")
+image_input <- keras$layers$Input(shape = tuple(4L, 4L, 1L))
+label_input <- keras$layers$Input(shape = tuple())
+log_prob <- dist |> tfd_log_prob(image_input, conditional_input = label_input)
+model <- keras$Model(inputs = list(image_input, label_input), outputs = log_prob)
+invisible(model$add_loss(tf$negative(tf$reduce_mean(log_prob))))
+invisible(model$compile(optimizer = keras$optimizers$Adam(learning_rate = 0.01)))
+history <- model$fit(list(train_x, train_y), batch_size = 8L, epochs = 2L,
+                     verbose = 0L)
+loss <- unlist(py_to_r(history$history)$loss)
+cat("training loss:", format(loss, digits = 4), "\n")
+stopifnot(length(loss) == 2, all(is.finite(loss)), all(loss > 0))
 
 # --- sample with a per-sample conditional_input, then score -----------------
 n <- 8
