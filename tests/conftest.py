@@ -15,16 +15,16 @@ TINY_FLAGS = ["--num_resnet", "1", "--num_hierarchies", "1", "--num_filters",
               "8", "--num_logistic_mix", "2", "--dropout_p", "0"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_model():
-  """FastPixelCNN constructor kwargs of a tiny model."""
+  """FastPixelCNN constructor kwargs of a tiny model (do not mutate)."""
   return dict(TINY_MODEL)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_flags():
-  """The same tiny model as CLI flags."""
-  return list(TINY_FLAGS)
+  """The same tiny model as CLI flags (do not mutate)."""
+  return tuple(TINY_FLAGS)
 
 
 @pytest.fixture
