@@ -73,7 +73,7 @@ class FastPixelCNN(tfd.PixelCNN):
     network.enforce_masks(self.network)
     network.guard_data_init(self.network)
     self._generator = sampler.CachedGenerator(self)
-    self._generate = tf.function(self._traced_generate)
+    self._generate = tf.function(self._traced_generate, autograph=False)
     self.trace_count = 0  # how often the generator was traced (for tests)
 
   # -- Sampling ----------------------------------------------------------------
