@@ -108,10 +108,19 @@ class PixelConv(_CachedConv):
 
   def prepare(self):
     super().prepare()
-    # Built here, outside the pixel loops, so every loop body can use them.
-    self._pixel_weights = {
-        (qr, qc): self._current_row_matrix(qr, qc)
-        for qr in range(len(self.cur_row)) for qc in range(len(self.cur_cols))}
+    # Built here, outside the pixel loops, so every loop body can use them:
+    # per row phase, [column phases, window * C_in, C_out] (None: no taps).
+    self._pixel_weights = []
+    for qr in range(len(self.cur_row)):
+      per_col = [self._current_row_matrix(qr, qc)
+                 for qc in range(len(self.cur_cols))]
+      if all(m is None for m in per_col):
+        self._pixel_weights.append(None)
+        continue
+      shape = next(m for m in per_col if m is not None).shape
+      self._pixel_weights.append(tf.stack(
+          [tf.zeros(shape, self.kernel.dtype) if m is None else m
+           for m in per_col]))
 
   def empty_cache(self, batch, channels, dtype):
     return tf.zeros([batch, self.window, channels], dtype)
@@ -139,10 +148,16 @@ class PixelConv(_CachedConv):
     return self._row(prev_row, kernel_row) + self.bias
 
   def pixel_term(self, cache, row_phase, col_phase):
-    """The current-row taps at one output pixel: [B, C_out], or None."""
-    weights = self._pixel_weights[row_phase, col_phase]
+    """The current-row taps at one output pixel: [B, C_out], or None.
+
+    `row_phase` is a Python int; `col_phase` may be a scalar tensor (the
+    output column's parity, for transposed convolutions).
+    """
+    weights = self._pixel_weights[row_phase]
     if weights is None:
       return None
+    weights = (weights[0] if weights.shape[0] == 1
+               else tf.gather(weights, col_phase))
     flat = tf.reshape(cache, [tf.shape(cache)[0], weights.shape[0]])
     return tf.matmul(flat, weights)
 

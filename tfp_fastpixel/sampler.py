@@ -11,9 +11,9 @@ full-resolution pixels in raster order:
   head and the pixel's exact draw.
 
 So each activation is computed once and a pixel's work does not grow with the
-image. Which levels run is static within a 2^(K-1) x 2^(K-1) tile, so the
-traced graph unrolls one tile of rows (outer `tf.while_loop`) and one tile of
-columns (inner loop); the tile position decides the work in plain Python.
+image. Which levels run on a row is static within a tile of 2^(K-1) rows, so
+the outer `tf.while_loop` unrolls one tile of rows in Python; within a row,
+the pixel loop enters deeper levels through `tf.cond` on the column.
 """
 import tensorflow as tf
 
@@ -193,38 +193,60 @@ class CachedGenerator:
 
   # -- The horizontal stack: one pixel per level ------------------------------
 
-  def _pixel(self, s, t, deepest, ctx):
-    """All levels' work at full-resolution pixel (tile offsets s, t)."""
+  def _h_block(self, blk, x, ctx, k, skip=None):
+    """Gated resnet block of the horizontal stack, at one pixel of level k."""
+    y = ctx.step(blk.h_conv1, self.act(x), k)
+    if skip is not None:  # the vertical half is in h_conv1's row term
+      y += tf.matmul(self.act(skip), blk.h_skip_h)
+    y = ctx.step(blk.h_conv2, self.act(y), k)
+    return x + _gate(y)
 
-    def h_block(blk, x, k, skip=None):
-      y = ctx.step(blk.h_conv1, self.act(x), k)
-      if skip is not None:
-        y += tf.matmul(self.act(skip), blk.h_skip_h)
-      y = ctx.step(blk.h_conv2, self.act(y), k)
-      return x + _gate(y)
+  def _level(self, k, deepest, s, ctx, h):
+    """Level k's work at this pixel, given its first horizontal value `h`.
 
-    h = ctx.output(self.h_init[0], 0) + ctx.output(self.h_init[1], 0)
-    skips = {}
-    for k in range(deepest + 1):
-      if k > 0:
-        h = ctx.output(self.h_down[k - 1], k)
-      skips[k] = [h]
-      for blk in self.down[k]:
-        h = h_block(blk, h, k)
-        skips[k].append(h)
-      if k < self.levels - 1:
-        ctx.push(self.h_down[k], h, k)
-    for k in range(deepest, -1, -1):
-      if k == self.levels - 1:
-        u = skips[k].pop()
-      else:
-        u = ctx.output(self.h_up[k], k, row_phase=(s >> k) & 1,
-                       col_phase=(t >> k) & 1)
-      for blk in self.up[k]:
-        u = h_block(blk, u, k, skip=skips[k].pop())
-      if k > 0:
-        ctx.push(self.h_up[k - 1], u, k)
-    return self.head(tf.nn.elu(u))
+    Runs the down blocks, the deeper levels where this column reaches them,
+    then the up blocks. Returns level k's up-path output.
+    """
+    skips = [h]
+    for blk in self.down[k]:
+      h = self._h_block(blk, h, ctx, k)
+      skips.append(h)
+    if k < self.levels - 1:
+      ctx.push(self.h_down[k], h)
+    if k < deepest:
+      self._deeper(k + 1, deepest, s, ctx)
+    if k == self.levels - 1:
+      u = skips.pop()
+    else:
+      u = ctx.output(self.h_up[k], k, row_phase=(s >> k) & 1,
+                     col_phase=ctx.col(k) % 2)
+    for blk in self.up[k]:
+      u = self._h_block(blk, u, ctx, k, skip=skips.pop())
+    if k > 0:
+      ctx.push(self.h_up[k - 1], u)
+      ctx.store(k, self.pixel_inputs[k])
+    return u
+
+  def _deeper(self, k, deepest, s, ctx):
+    """Runs levels k.. if this pixel's column is a multiple of 2^k.
+
+    Only caches and row stores of levels >= k change, so only those go
+    through the `tf.cond`.
+    """
+    levels = range(k, deepest + 1)
+    names = [c.name for l in levels for c in self.pixel_inputs[l]]
+
+    def state(c):
+      return {n: c.hcache[n] for n in names}, {l: c.records[l] for l in levels}
+
+    def run():
+      sub = ctx.branch()
+      self._level(k, deepest, s, sub, sub.output(self.h_down[k - 1], k))
+      return state(sub)
+
+    hcache, records = tf.cond(ctx.j % 2 ** k == 0, run, lambda: state(ctx))
+    ctx.hcache.update(hcache)
+    ctx.records.update(records)
 
   # -- The whole image ---------------------------------------------------------
 
@@ -299,7 +321,7 @@ class CachedGenerator:
       stored: {conv name: [B, W_in, C_in]}, the row just completed at each
         running level, for the next row terms.
     """
-    dtype, tile, levels = self.dtype, self.tile, self.levels
+    dtype = self.dtype
     running = range(deepest + 1)
     hcache = {
         conv.name: conv.empty_cache(n, self._in_channels(conv), dtype)
@@ -308,29 +330,24 @@ class CachedGenerator:
     pixels = tf.TensorArray(dtype, size=self.width)
     row_params = tf.TensorArray(dtype, size=self.width if return_params else 0)
 
-    def col_tile(g, hcache, records, pixels, row_params):
-      for t in range(tile):
-        j = g * tile + t
-        deep = min(deepest, _deepest_level(t, levels))
-        ctx = _PixelContext(hcache, row_terms, s, t, g, tile)
-        raw = self._pixel(s, t, deep, ctx)
-        x, scaled = mixture.sample_pixel(
-            mixture.split_params(raw, self.channels, self.num_mix),
-            gumbel_row[j], uniform_row[j], low, high)
-        for conv in self.h_init:
-          ctx.push(conv, scaled, 0)
-        pixels = pixels.write(j, x)
-        if return_params:
-          row_params = row_params.write(j, raw)
-        hcache = ctx.hcache
-        records = dict(records)
-        for k in range(deep + 1):
-          values = [ctx.recorded[conv.name] for conv in self.pixel_inputs[k]]
-          records[k] = records[k].write(ctx.col(k), tf.concat(values, -1))
-      return g + 1, hcache, records, pixels, row_params
+    def pixel(j, hcache, records, pixels, row_params):
+      ctx = _PixelContext(hcache, records, row_terms, j)
+      h = ctx.output(self.h_init[0], 0) + ctx.output(self.h_init[1], 0)
+      u = self._level(0, deepest, s, ctx, h)
+      raw = self.head(tf.nn.elu(u))
+      x, scaled = mixture.sample_pixel(
+          mixture.split_params(raw, self.channels, self.num_mix),
+          gumbel_row[j], uniform_row[j], low, high)
+      for conv in self.h_init:
+        ctx.push(conv, scaled)
+      ctx.store(0, self.pixel_inputs[0])
+      pixels = pixels.write(j, x)
+      if return_params:
+        row_params = row_params.write(j, raw)
+      return j + 1, ctx.hcache, ctx.records, pixels, row_params
 
     _, _, records, pixels, row_params = tf.while_loop(
-        lambda g, *_: g < self.width // tile, col_tile,
+        lambda j, *_: j < self.width, pixel,
         (tf.constant(0), hcache, records, pixels, row_params))
 
     stored = {}
@@ -345,27 +362,36 @@ class CachedGenerator:
 
 
 class _PixelContext:
-  """Per-pixel bookkeeping while tracing one pixel of a column tile.
+  """Per-pixel bookkeeping while tracing one pixel (or one `tf.cond` branch).
 
-  Holds the current-row caches of the pixel convolutions, records each
-  convolution's input for the row store, and reads row terms at the
-  output column.
+  Holds the current-row caches of the pixel convolutions and the per-level
+  row stores, records each convolution's input for the row store, and reads
+  row terms at the output column.
   """
 
-  def __init__(self, hcache, row_terms, s, t, g, tile):
+  def __init__(self, hcache, records, row_terms, j):
     self.hcache = dict(hcache)
+    self.records = dict(records)
     self.row_terms = row_terms
+    self.j = j
     self.recorded = {}
-    self._t, self._g, self._tile = t, g, tile
+
+  def branch(self):
+    return _PixelContext(self.hcache, self.records, self.row_terms, self.j)
 
   def col(self, level):
-    """This pixel's column index at `level` (it runs there)."""
-    return self._g * (self._tile >> level) + (self._t >> level)
+    """This pixel's column index at `level` (where it runs)."""
+    return self.j // 2 ** level
 
-  def push(self, conv, value, in_level):
-    del in_level  # the cache is per convolution; recorded at its level
+  def push(self, conv, value):
+    """Adds `value` to `conv`'s current-row cache and to the row store."""
     self.hcache[conv.name] = conv.push(self.hcache[conv.name], value)
     self.recorded[conv.name] = value
+
+  def store(self, level, convs):
+    """Writes this pixel's inputs of `convs` (level `level`) to its store."""
+    values = tf.concat([self.recorded[c.name] for c in convs], axis=-1)
+    self.records[level] = self.records[level].write(self.col(level), values)
 
   def output(self, conv, out_level, row_phase=0, col_phase=0):
     """The convolution's output at this pixel's position on `out_level`."""
@@ -379,5 +405,5 @@ class _PixelContext:
 
   def step(self, conv, value, level):
     """Pushes a same-level convolution's input and returns its output."""
-    self.push(conv, value, level)
+    self.push(conv, value)
     return self.output(conv, level)
