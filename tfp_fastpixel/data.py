@@ -27,6 +27,8 @@ split, `test` is a deterministic held-out slice disjoint from `train`.
 """
 import dataclasses
 import os
+import socket
+import sys
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -45,6 +47,8 @@ QUICKDRAW_POST_CLASSES = (
 )
 
 _TFDS_NAMES = {"cifar10": "cifar10", "quickdraw": "quickdraw_bitmap"}
+_SOURCE_HOSTS = {"cifar10": "www.cs.toronto.edu",
+                 "quickdraw_bitmap": "storage.googleapis.com"}
 _SHAPES = {"digits": (8, 8, 1), "cifar10": (32, 32, 3), "quickdraw": (28, 28, 1)}
 _DIGITS_HIGH = 16
 _SHUFFLE_BUFFER = 10_000
@@ -319,6 +323,13 @@ def _num_examples(builder, split):
 
 def _prepare(builder, data_dir):
   """`download_and_prepare` with a clear message where there is no network."""
+  host = _SOURCE_HOSTS.get(builder.name)
+  if host and not builder.is_prepared() and not _resolves(host):
+    # tfds retries for minutes before failing; say what to do right away.
+    print(f"tfp_fastpixel.data: {builder.name!r} is not prepared in "
+          f"data_dir={data_dir!r} and {host} is unreachable; tfds will retry, "
+          f"then fail. Offline, pass the data_dir of a prepared copy.",
+          file=sys.stderr)
   try:
     builder.download_and_prepare()
   except Exception as e:  # Network errors come in many types.
@@ -327,6 +338,14 @@ def _prepare(builder, data_dir):
         f"(data_dir={data_dir!r}): {e}\nWithout network, prepare it on a "
         f"machine that has one (tfds build {builder.name} --data_dir=DIR), copy "
         f"DIR here and pass data_dir=DIR (CLI: --data_dir DIR).") from e
+
+
+def _resolves(host):
+  try:
+    socket.getaddrinfo(host, 443)
+    return True
+  except OSError:
+    return False
 
 
 def _folder_builder(data_dir, channels):
