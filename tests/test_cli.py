@@ -54,7 +54,8 @@ def test_sample_compare_puts_real_over_generated_per_class(trained_run,
                    "--out", out, "--zoom", "1"]) == 0
   assert " s" in capsys.readouterr().out
   png = _png(out)
-  assert png.shape == (4 * 9 + 1, 2 * 9 + 1, 1)  # 2 classes x (real, fake).
+  # 2 classes x (real row, generated row) of 2 tiles, 3 pixels between classes.
+  assert png.shape == (2 * (2 * 9 + 1) + 3, 2 * 9 + 1, 1)
   # The top-left tile is the first held-out "3", scaled from [0, 16].
   from tfp_fastpixel import data
   real = data.as_numpy(data.load("digits", "test", classes=[3], labels=None,

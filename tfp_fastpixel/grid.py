@@ -66,7 +66,7 @@ def make_grid(images, ncols: Optional[int] = None, pad: int = 1,
 
 
 def compare_grid(real, generated, low: float = 0, high: float = 255,
-                 zoom: int = 1) -> np.ndarray:
+                 zoom: int = 1, gap: int = 3) -> np.ndarray:
   """Real images (top row) over generated ones (bottom row), per class.
 
   Args:
@@ -75,7 +75,8 @@ def compare_grid(real, generated, low: float = 0, high: float = 255,
     generated: same shape as `real`.
 
   Returns:
-    uint8 grid with 2*G rows of K images: for each group, real then generated.
+    uint8 grid with 2*G rows of K images: for each group, real then
+    generated; groups are separated by `gap` extra pixels of padding.
   """
   real, generated = np.asarray(real), np.asarray(generated)
   if real.shape != generated.shape:
@@ -83,8 +84,16 @@ def compare_grid(real, generated, low: float = 0, high: float = 255,
                      f"{real.shape}")
   if real.ndim == 4:
     real, generated = real[None], generated[None]
-  rows = np.stack([real, generated], axis=1).reshape((-1,) + real.shape[1:])
-  return make_grid(to_uint8(rows, low, high), zoom=zoom)
+  if real.ndim != 5:
+    raise ValueError(f"real: expected [G, K, H, W, C] or [K, H, W, C], got "
+                     f"shape {real.shape}")
+  blocks = [make_grid(to_uint8(np.stack([r, g]), low, high), zoom=zoom)
+            for r, g in zip(real, generated)]
+  spacer = np.full((gap,) + blocks[0].shape[1:], 128, np.uint8)
+  parts = [blocks[0]]
+  for block in blocks[1:]:
+    parts += [spacer, block]
+  return np.concatenate(parts)
 
 
 def write_png(path: str, grid) -> str:
