@@ -105,3 +105,14 @@ def test_grid_checks_input():
     grid.compare_grid(np.zeros([2, 4, 4, 1]), np.zeros([3, 4, 4, 1]))
   with pytest.raises(ValueError, match="grid"):
     grid.write_png("x.png", np.zeros([4, 4, 2], np.uint8))
+
+
+def test_train_resume_uses_stored_config(trained_run, capsys):
+  """Runs last in this file: it adds an epoch to the shared run."""
+  assert cli.main(["train", "--out", trained_run, "--resume", "--epochs", "2",
+                   "--verbose", "0"]) == 0
+  assert "trained to epoch 2" in capsys.readouterr().out
+  with open(os.path.join(trained_run, "history.csv")) as f:
+    assert [line.split(",")[0] for line in f][1:] == ["0", "1"]
+  with pytest.raises(ValueError, match="--resume"):
+    cli.main(["train", "--out", trained_run + "_none", "--resume"])

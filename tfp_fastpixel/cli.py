@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
   _add_model_flags(p)
   _add_train_flags(p)
   p.add_argument("--out", required=True, help="run directory")
+  p.add_argument("--resume", action="store_true",
+                 help="continue --out with its stored data/model config "
+                      "(data and model flags are ignored)")
 
   p = sub.add_parser("sample", help="write a PNG grid of samples")
   p.add_argument("--run", required=True, help="run directory")
@@ -173,15 +176,19 @@ def _model_kwargs(args):
               use_data_init=args.use_data_init, name=args.name)
 
 
-def _run_training(args, data_config):
+def _run_training(args, data_config, resume=False):
   import tensorflow as tf
   from tfp_fastpixel import train as train_lib
   strategy = tf.distribute.MirroredStrategy() if args.distribute else None
   if strategy is not None:
     print(f"MirroredStrategy over {strategy.num_replicas_in_sync} replicas")
   start = time.time()
+  if resume and not os.path.exists(os.path.join(args.out,
+                                                train_lib.CONFIG_FILE)):
+    raise ValueError(f"--resume: {args.out!r} holds no run to resume")
   result = train_lib.train(
-      args.out, data_config, _model_kwargs(args), epochs=args.epochs,
+      args.out, None if resume else data_config,
+      None if resume else _model_kwargs(args), epochs=args.epochs,
       batch_size=args.batch_size, learning_rate=args.learning_rate,
       strategy=strategy, verbose=args.verbose, time_budget=args.time_budget,
       seed=args.seed)
@@ -192,7 +199,7 @@ def _run_training(args, data_config):
 
 
 def _train(args):
-  result = _run_training(args, _data_config(args))
+  result = _run_training(args, _data_config(args), resume=args.resume)
   bpd = _heldout_bits_per_dim(result.dist, args.out)
   print(f"held-out bits/dim: {bpd:.4f}")
   return 1 if result.stopped_on_nan else 0

@@ -154,8 +154,8 @@ def describe(name: str = "digits", classes: ClassSpec = None,
              labels: Optional[str] = "scalar", data_dir: Optional[str] = None,
              image_size: Optional[Tuple[int, int]] = None,
              channels: int = 3) -> DataSpec:
-  """Returns the `DataSpec` of a dataset selection without reading pixels
-  (except one image of a folder whose `image_size` is not given)."""
+  """Returns the `DataSpec` of a dataset selection (prepares tfds datasets;
+  reads one image of a folder whose `image_size` is not given)."""
   _check_name(name)
   if labels not in LABEL_MODES:
     raise ValueError(f"labels: expected one of {LABEL_MODES}, got {labels!r}")
@@ -168,6 +168,7 @@ def describe(name: str = "digits", classes: ClassSpec = None,
     shape, high = _folder_shape(builder, image_size, channels), 255
   else:
     builder = _tfds_builder(name, data_dir)
+    _prepare(builder, data_dir)  # CIFAR's class names come with the data.
     names = tuple(builder.info.features["label"].names)
     shape, high = _SHAPES[name], 255
   return DataSpec(name=name, image_shape=tuple(shape), low=0, high=high,
@@ -190,8 +191,10 @@ def load(name: str = "digits", split: str = "train", batch_size: int = 32,
     batch_size: positive int; the global batch size.
     classes: class names or ids to keep (see `resolve_classes`); `None` keeps
       all. Filtering happens after `take`, as in the post.
-    take: keep only the first `take` examples of the source (the post's
-      `train[:500000]`); for `quickdraw`, the held-out slice comes out of them.
+    take: keep only the first `take` examples (the post's `train[:500000]`):
+      of each split where the source has both, of the one source split where
+      `test` is carved (quickdraw, folders without `test/`), so the held-out
+      slice comes out of the first `take`.
     labels: `'scalar'` (float class id), `'onehot'` (over the selected
       classes) or `None` for unconditional `(image,)` elements.
     shuffle: shuffle examples (default: only for `train`).
