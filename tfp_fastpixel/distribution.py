@@ -1,4 +1,6 @@
 """FastPixelCNN: TFP's PixelCNN with an exact, cached sampler."""
+import numbers
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -118,9 +120,14 @@ class FastPixelCNN(tfd.PixelCNN):
     n = validation.as_int('n', n, minimum=0)
     cond = validation.conditional_batch(
         conditional_input, self.conditional_shape, n, self.dtype)
+    if n == 0:  # nothing to generate; keep the shapes
+      empty = tf.zeros([0] + self.image_shape.as_list(), self.dtype)
+      raw = tf.zeros(
+          [0] + self.image_shape.as_list()[:2] + [self._num_logistic_mix *
+              mixture.num_params(self.image_shape[-1])], self.dtype)
+      return (empty, raw) if return_params else (empty, None)
     self._check_ready(n, cond)
-    seed = tfp.random.sanitize_seed(seed)
-    out = self._generate(n, cond, seed, return_params)
+    out = self._generate(n, cond, _stateless_seed(seed), return_params)
     return out if return_params else (out, None)
 
   def _traced_generate(self, n, cond, seed, return_params):
@@ -174,6 +181,15 @@ class FastPixelCNN(tfd.PixelCNN):
             f'{", ".join(map(str, event_c))}] (conditional_shape); got {got}.')
     return super()._log_prob(value, conditional_input=conditional_input,
                              training=training)
+
+
+def _stateless_seed(seed):
+  """An int32[2] seed. Unlike TFP, an int seed reproduces samples exactly."""
+  if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+    seed = int(seed)
+    return tf.constant([(seed >> 31) & 0x7fffffff, seed & 0x7fffffff],
+                       tf.int32)
+  return tfp.random.sanitize_seed(seed)  # None: fresh; pairs: stateless
 
 
 def from_pixelcnn(dist, name='FastPixelCNN'):

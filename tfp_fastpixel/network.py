@@ -202,15 +202,18 @@ def guard_data_init(network, min_variance=1e-6):
   levels), so its pre-activations have no variance over the init batch. TFP
   would scale it by `1 / sqrt(0 + 1e-10) = 1e5`, and training diverges. Here
   such channels keep their scale; the rest are initialised as in TFP.
+
+  TFP's `WeightNorm.call` was already traced when Keras built the functional
+  model, so the guard replaces each wrapper's `call` on the instance.
   """
   for layer in network._network.layers:  # pylint: disable=protected-access
     if isinstance(layer, WeightNorm):
-      # The wrapper's `call` (a tf.function) looks this up when it traces.
-      layer._data_dep_init = _guarded_data_dep_init(layer, min_variance)  # pylint: disable=protected-access
+      layer.call = _guarded_call(layer, min_variance)
 
 
-def _guarded_data_dep_init(wrapper, min_variance):
-  """Salimans & Kingma's data-dependent init, skipping dead channels."""
+def _guarded_call(wrapper, min_variance):
+  """WeightNorm's call (init on first use, then `g * v / ||v||`), guarded."""
+
   def data_dep_init(inputs):
     wrapper._compute_weights()  # pylint: disable=protected-access
     inner = wrapper.layer
@@ -223,4 +226,21 @@ def _guarded_data_dep_init(wrapper, min_variance):
     scale = tf.where(alive, tf.math.rsqrt(var + 1e-10), tf.ones_like(var))
     wrapper.g.assign(wrapper.g * scale)
     bias.assign(-mean * scale)
-  return data_dep_init
+
+  def init(inputs):
+    if wrapper.data_init:
+      data_dep_init(inputs)
+    else:
+      wrapper._init_norm()  # pylint: disable=protected-access
+    wrapper.initialized.assign(True)
+    return tf.constant(True)
+
+  @tf.function(autograph=False)
+  def call(inputs):
+    done = tf.cond(wrapper.initialized, lambda: tf.constant(True),
+                   lambda: init(inputs))
+    with tf.control_dependencies([done]):
+      wrapper._compute_weights()  # pylint: disable=protected-access
+      return wrapper.layer(inputs)
+
+  return call

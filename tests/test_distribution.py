@@ -1,0 +1,236 @@
+"""FastPixelCNN as a tfd.PixelCNN: weights, log_prob, masks, seeds, tracing,
+sample shapes and bad input."""
+import itertools
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+import tf_keras
+
+from tfp_fastpixel import FastPixelCNN
+from tfp_fastpixel import from_pixelcnn
+from tfp_fastpixel import network
+
+tfd = tfp.distributions
+
+TINY = dict(num_resnet=1, num_filters=4, num_logistic_mix=2, dropout_p=0.)
+
+
+def all_images(height, width, channels, high):
+  """Every image with values in {0..high}: [(high+1)^(H*W*C), H, W, C]."""
+  values = itertools.product(range(high + 1), repeat=height * width * channels)
+  return np.array(list(values), np.float32).reshape(
+      -1, height, width, channels)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+  tf.keras.utils.set_random_seed(1)
+
+
+def _init(dist, cond=None):
+  """Runs the network once (weight norm's data-dependent init)."""
+  x = tf.random.uniform([4] + dist.image_shape.as_list(), -1., 1.)
+  dist.network(x if cond is None else [x, cond], training=False)
+
+
+# -- Same network, same weights, same log_prob -------------------------------
+
+def test_log_prob_matches_tfd_pixelcnn_on_shared_weights():
+  args = dict(TINY, image_shape=(4, 4, 3), conditional_shape=(),
+              num_hierarchies=2, high=7)
+  fast, slow = FastPixelCNN(**args), tfd.PixelCNN(**args)
+  cond = tf.constant([0., 1., 2., 3.])
+  _init(fast, cond)
+  _init(slow, cond)
+  images = tf.random.stateless_uniform([4, 4, 4, 3], [3, 4], 0, 8, tf.int32)
+  images = tf.cast(images, tf.float32)
+
+  slow.network.set_weights(fast.network.get_weights())
+  np.testing.assert_allclose(fast.log_prob(images, conditional_input=cond),
+                             slow.log_prob(images, conditional_input=cond),
+                             rtol=1e-5)
+  # And back: a copy made from the tfd.PixelCNN scores the same.
+  copy = from_pixelcnn(slow)
+  np.testing.assert_allclose(copy.log_prob(images, conditional_input=cond),
+                             slow.log_prob(images, conditional_input=cond),
+                             rtol=1e-5)
+  assert copy.network is not slow.network
+
+
+def test_from_pixelcnn_rejects_other_objects():
+  with pytest.raises(TypeError, match='dist'):
+    from_pixelcnn('not a distribution')
+
+
+# -- Masks hold from construction --------------------------------------------
+
+@pytest.mark.parametrize('num_hierarchies', [1, 2])
+def test_untrained_model_is_a_distribution(num_hierarchies):
+  args = dict(TINY, image_shape=(2, 2, 1), num_hierarchies=num_hierarchies,
+              high=3)
+  images = all_images(2, 2, 1, 3)
+  total = float(tf.reduce_sum(tf.exp(FastPixelCNN(**args).log_prob(images))))
+  assert total == pytest.approx(1., abs=1e-4)
+  # TFP's own untrained model leaks through its masks, so it does not sum to
+  # one: the check has power.
+  leaky = float(tf.reduce_sum(tf.exp(tfd.PixelCNN(**args).log_prob(images))))
+  assert abs(leaky - 1.) > 1e-3
+
+
+def _pixel_dependencies(dist):
+  """[H*W, H*W] bool: entry (p, q) if pixel p's parameters depend on q."""
+  h, w, c = dist.image_shape.as_list()
+  x = tf.random.stateless_uniform([1, h, w, c], [5, 6], -1., 1.)
+  deps = np.zeros([h * w, h * w], bool)
+  for p in range(h * w):
+    with tf.GradientTape() as tape:
+      tape.watch(x)
+      params = dist.network(x, training=False)
+      target = sum(tf.reduce_sum(t[0, p // w, p % w]) for t in params)
+    grad = tape.gradient(target, x)[0]
+    deps[p] = np.abs(grad.numpy()).sum(-1).ravel() > 0
+  return deps
+
+
+def test_untrained_model_is_autoregressive_by_gradient():
+  args = dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2)
+  deps = _pixel_dependencies(FastPixelCNN(**args))
+  # Pixel p may depend only on pixels before it in raster order.
+  assert not np.triu(deps).any()
+  assert np.tril(deps, -1).any()
+  leaky = _pixel_dependencies(tfd.PixelCNN(**args))
+  assert np.triu(leaky).any()
+
+
+def test_enforced_masks_before_data_init_train_without_nan():
+  # 2x2 images, two levels: the 1x1 level sees only padding, so TFP's data
+  # init would scale those channels by 1e5 and training would diverge.
+  dist = FastPixelCNN(**dict(TINY, image_shape=(2, 2, 1), num_hierarchies=2,
+                             high=3))
+  images = tf.random.stateless_uniform([64, 2, 2, 1], [7, 8], 0, 4, tf.int32)
+  image_input = tf_keras.layers.Input(shape=(2, 2, 1))
+  log_prob = dist.log_prob(image_input)
+  model = tf_keras.Model(image_input, log_prob)
+  model.add_loss(-tf.reduce_mean(log_prob))
+  model.compile(tf_keras.optimizers.Adam(1e-2))
+  history = model.fit(tf.cast(images, tf.float32), epochs=3, batch_size=16,
+                      verbose=0)
+  assert np.all(np.isfinite(history.history['loss']))
+  assert network.masks_hold(dist.network)
+
+
+def test_sampling_refuses_weights_that_break_the_masks():
+  args = dict(TINY, image_shape=(2, 2, 1), high=3, num_hierarchies=1)
+  leaky = tfd.PixelCNN(**args)
+  _init(leaky)
+  fast = FastPixelCNN(**args)
+  fast.network.set_weights(leaky.network.get_weights())
+  with pytest.raises(ValueError, match='masks'):
+    fast.sample(2)
+  network.enforce_masks(fast.network)
+  assert fast.sample(2).shape == (2, 2, 2, 1)
+
+
+# -- Seeds and tracing -----------------------------------------------------
+
+@pytest.fixture(scope='module')
+def small_conditional():
+  return FastPixelCNN(**dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2,
+                             conditional_shape=(), high=15))
+
+
+def test_seeds(small_conditional):
+  dist = small_conditional
+  draw = lambda seed: dist.sample(6, seed=seed, conditional_input=1.).numpy()
+  np.testing.assert_array_equal(draw(3), draw(3))
+  np.testing.assert_array_equal(draw(tf.constant([4, 5])), draw([4, 5]))
+  assert not np.array_equal(draw(3), draw(4))
+  assert not np.array_equal(draw(None), draw(None))
+
+
+def test_second_sample_call_does_not_retrace(small_conditional):
+  dist = small_conditional
+  dist.sample(5, seed=1, conditional_input=0.)
+  traces = dist.trace_count
+  dist.sample(5, seed=2, conditional_input=1.)
+  dist.sample(5, conditional_input=2.)
+  assert dist.trace_count == traces
+  dist.sample(7, seed=1, conditional_input=0.)  # a new n is a new program
+  assert dist.trace_count == traces + 1
+
+
+def test_sample_shape_and_batched_conditioning():
+  dist = FastPixelCNN(**dict(TINY, image_shape=(2, 2, 1), num_hierarchies=1,
+                             conditional_shape=(), high=3))
+  # As in TFP's docstring: the conditional batch repeats over sample_shape.
+  out = dist.sample((4, 3), seed=1, conditional_input=[1., 2., 3.])
+  assert out.shape == (4, 3, 2, 2, 1)
+  lp = dist.log_prob(out, conditional_input=[1., 2., 3.])
+  assert lp.shape == (4, 3) and np.all(np.isfinite(lp))
+  assert dist.sample(0, conditional_input=1.).shape == (0, 2, 2, 1)
+
+
+def test_r_doubles_are_accepted_and_fractions_rejected():
+  dist = FastPixelCNN(image_shape=[4., 4., 1.], conditional_shape=[],
+                      num_resnet=1., num_hierarchies=2., num_filters=4.,
+                      num_logistic_mix=2., receptive_field_dims=[3., 3.],
+                      high=3.)
+  assert dist.sample(2., seed=1, conditional_input=1.).shape == (2, 4, 4, 1)
+  assert dist.sample([2., 1.], conditional_input=1.).shape == (2, 1, 4, 4, 1)
+  with pytest.raises(TypeError, match='image_shape.*4.5'):
+    FastPixelCNN(image_shape=[4.5, 4., 1.])
+  with pytest.raises(TypeError, match='num_resnet'):
+    FastPixelCNN(image_shape=(4, 4, 1), num_resnet=1.5)
+  with pytest.raises(TypeError, match='sample_shape.*2.5'):
+    dist.sample(2.5, conditional_input=1.)
+
+
+# -- Bad input: a clear error, early, naming the argument ------------------
+
+@pytest.mark.parametrize('kwargs, error, pattern', [
+    (dict(image_shape=(6, 8, 1), num_hierarchies=3), ValueError,
+     'image_shape.*divisible by .*4'),
+    (dict(image_shape=(8, 8)), ValueError, 'image_shape.*3 entries'),
+    (dict(image_shape=(8, 8, 1, 1)), ValueError, 'image_shape.*3 entries'),
+    (dict(image_shape=(8, 8, 1), num_logistic_mix=0), ValueError,
+     'num_logistic_mix.*>= 1'),
+    (dict(image_shape=(8, 8, 1), dropout_p=1.), ValueError, r'dropout_p.*\[0, 1\)'),
+    (dict(image_shape=(8, 8, 1), dropout_p=-0.1), ValueError, 'dropout_p'),
+    (dict(image_shape=(8, 8, 1), high=0, low=0), ValueError,
+     'high.*greater than.*low'),
+    (dict(image_shape=(8, 8, 1), resnet_activation='tanh'), ValueError,
+     'resnet_activation'),
+    (dict(image_shape=(8, 8, 1), receptive_field_dims=(3, 4)), ValueError,
+     'receptive_field_dims.*odd'),
+    (dict(image_shape=(8, 8, 1), dtype=tf.int32), TypeError, 'dtype'),
+])
+def test_bad_constructor_arguments(kwargs, error, pattern):
+  with pytest.raises(error, match=pattern):
+    FastPixelCNN(**dict(TINY, **kwargs))
+
+
+def test_bad_sampling_and_scoring_input(small_conditional):
+  dist = small_conditional
+  images = tf.zeros([2, 4, 4, 1])
+  with pytest.raises(ValueError, match='conditional_input.*required'):
+    dist.sample(2)
+  with pytest.raises(ValueError, match='conditional_input.*required'):
+    dist.log_prob(images)
+  vector = FastPixelCNN(**dict(TINY, image_shape=(4, 4, 1), num_hierarchies=1,
+                               conditional_shape=(2,)))
+  with pytest.raises(ValueError, match=r'conditional_input.*\[\.\.\., 2\]'):
+    vector.sample(2, conditional_input=tf.zeros([2, 3]))
+  with pytest.raises(ValueError, match=r'conditional_input.*\[\.\.\., 2\]'):
+    vector.log_prob(images, conditional_input=tf.zeros([2, 3]))
+  with pytest.raises(ValueError, match=r'multiple of .*batch size \(3\)'):
+    dist.sample(4, conditional_input=[0., 1., 2.])
+  with pytest.raises(ValueError, match='sample_shape.*>= 0'):
+    dist.sample(-1, conditional_input=0.)
+  with pytest.raises(ValueError, match='value.*4, 4, 1'):
+    dist.log_prob(tf.zeros([2, 5, 4, 1]), conditional_input=[0., 1.])
+  unconditional = FastPixelCNN(**dict(TINY, image_shape=(2, 2, 1),
+                                      num_hierarchies=1))
+  with pytest.raises(ValueError, match='conditional_shape=None'):
+    unconditional.sample(2, conditional_input=1.)
