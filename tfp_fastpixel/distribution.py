@@ -89,14 +89,17 @@ class FastPixelCNN(tfd.PixelCNN):
         ones.
       name: op name.
       **kwargs: `conditional_input`, `[*batch, *conditional_shape]`, whose
-        batch size divides `prod(sample_shape)`, as in `tfd.PixelCNN`.
+        batch size divides `prod(sample_shape)`, as in `tfd.PixelCNN`; and
+        `progress=True` for a progress bar over image rows.
     """
     return super().sample(validation.sample_size(sample_shape), seed=seed,
                           name=name, **kwargs)
 
-  def _sample_n(self, n, seed=None, conditional_input=None, training=False):
+  def _sample_n(self, n, seed=None, conditional_input=None, training=False,
+                progress=False):
     del training  # sampling never uses dropout
-    samples, _ = self._run_generator(n, seed, conditional_input, False)
+    samples, _ = self._run_generator(n, seed, conditional_input, False,
+                                     progress)
     return samples
 
   def sample_with_params(self, n, seed=None, conditional_input=None):
@@ -116,7 +119,8 @@ class FastPixelCNN(tfd.PixelCNN):
     return samples, mixture.split_params(raw, self.image_shape[-1],
                                          self._num_logistic_mix)
 
-  def _run_generator(self, n, seed, conditional_input, return_params):
+  def _run_generator(self, n, seed, conditional_input, return_params,
+                     progress=False):
     n = validation.as_int('n', n, minimum=0)
     cond = validation.conditional_batch(
         conditional_input, self.conditional_shape, n, self.dtype)
@@ -127,12 +131,13 @@ class FastPixelCNN(tfd.PixelCNN):
               mixture.num_params(self.image_shape[-1])], self.dtype)
       return (empty, raw) if return_params else (empty, None)
     self._check_ready(n, cond)
-    out = self._generate(n, cond, _stateless_seed(seed), return_params)
+    out = self._generate(n, cond, _stateless_seed(seed), return_params,
+                         bool(progress))
     return out if return_params else (out, None)
 
-  def _traced_generate(self, n, cond, seed, return_params):
+  def _traced_generate(self, n, cond, seed, return_params, progress):
     self.trace_count += 1
-    return self._generator.generate(n, cond, seed, return_params)
+    return self._generator.generate(n, cond, seed, return_params, progress)
 
   def _check_ready(self, n, cond):
     """Eagerly: masks must hold, and weight norm must be initialised."""

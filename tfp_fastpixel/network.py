@@ -235,8 +235,7 @@ def _guarded_call(wrapper, min_variance):
     wrapper.initialized.assign(True)
     return tf.constant(True)
 
-  @tf.function(autograph=False)
-  def call(inputs):
+  def call(inputs):  # tf.cond works eagerly and in graphs alike
     done = tf.cond(wrapper.initialized, lambda: tf.constant(True),
                    lambda: init(inputs))
     with tf.control_dependencies([done]):

@@ -16,6 +16,7 @@ the outer `tf.while_loop` unrolls one tile of rows in Python; within a row,
 the pixel loop enters deeper levels through `tf.cond` on the column.
 """
 import tensorflow as tf
+import tf_keras
 
 from tfp_fastpixel import cached_layers
 from tfp_fastpixel import mixture
@@ -250,7 +251,7 @@ class CachedGenerator:
 
   # -- The whole image ---------------------------------------------------------
 
-  def generate(self, n, cond, seed, return_params=False):
+  def generate(self, n, cond, seed, return_params=False, progress=False):
     """Draws `n` images.
 
     Args:
@@ -258,6 +259,7 @@ class CachedGenerator:
       cond: [n, D] flattened conditional input, or None.
       seed: stateless seed, int32 [2].
       return_params: also return the mixture parameters used at each pixel.
+      progress: show a Keras progress bar over image rows.
 
     Returns:
       samples: [n, H, W, C] integer pixel values (as `dtype`).
@@ -290,6 +292,8 @@ class CachedGenerator:
             s, deepest, row_terms, gumbel[i], uniform[i], low, high,
             return_params, n)
         images = images.write(i, pixels)
+        if progress:
+          tf.py_function(self._progress, [i], [])
         if return_params:
           params = params.write(i, row_params)
         scaled = tf.transpose(mixture.to_network_scale(pixels, low, high),
@@ -306,6 +310,11 @@ class CachedGenerator:
     if not return_params:
       return samples
     return samples, tf.transpose(params.stack(), [2, 0, 1, 3])
+
+  def _progress(self, row):
+    if int(row) == 0:
+      self._bar = tf_keras.utils.Progbar(self.height, unit_name='row')
+    self._bar.update(int(row) + 1)
 
   def v_init_push(self, vcache, scaled_row):
     name = self.v_init.name
