@@ -1,6 +1,6 @@
 # tfd_fast_pixel_cnn(): tfp_fastpixel.FastPixelCNN from R, the tfprobability way.
 #
-# Usage (see examples/r/README_R.md):
+# Usage (see the R section of README.md):
 #   Sys.setenv(RETICULATE_PYTHON = "/path/to/venv/bin/python")  # has tfp_fastpixel
 #   source("examples/r/fastpixel.R")
 #   dist <- tfd_fast_pixel_cnn(image_shape = c(28, 28, 1), conditional_shape = list(),

@@ -19,7 +19,7 @@
 # back through fp_to_r(), i.e. Python lists). Where the R packages
 # tfprobability/keras/tensorflow are installed the same code reads
 # `dist %>% tfd_log_prob(...)`, `layer_input()`, `keras_model()`, see
-# examples/r/README_R.md.
+# the R section of README.md.
 
 library(reticulate)
 script_dir <- local({
