@@ -124,15 +124,9 @@ def _train(config, seed):
                                              high) for l in LABELS])
   labels = np.repeat(np.array(LABELS, np.float32), per_label)
 
-  # Weight norm's data-dependent init runs on the first batch it sees. Run
-  # it eagerly on one label's images: at level 1 (1x1), the h-stack
-  # channels that read only pixel (0, 0) see no pixels, only the label, so
-  # on a mixed-label batch their small label-driven variance gets scaled up
-  # by ~100-900x and training diverges. With one label they are exactly
-  # dead, which is the case FastPixelCNN's init guard handles. (tfd.PixelCNN
-  # trains here either way: its masks are still open at init. Reported;
-  # drop this call once the guard covers near-dead channels.)
-  dist.log_prob(images[:per_label], conditional_input=labels[:per_label])
+  # Weight norm's data-dependent init runs on fit's first (mixed-label)
+  # batch. At level 1 (1x1) some channels see only the label; the init
+  # guard must keep them from being blown up (they were, and this diverged).
 
   x = tf_keras.layers.Input(shape=image_shape)
   c = tf_keras.layers.Input(shape=())

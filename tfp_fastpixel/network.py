@@ -195,13 +195,16 @@ def masks_hold(network):
   return True
 
 
-def guard_data_init(network, min_variance=1e-6):
-  """Makes weight norm's data-dependent init leave dead channels alone.
+def guard_data_init(network, min_variance=1e-2):
+  """Makes weight norm's data-dependent init leave (nearly) dead channels be.
 
   With masks enforced, a channel can see only zero padding (tiny images, deep
-  levels), so its pre-activations have no variance over the init batch. TFP
-  would scale it by `1 / sqrt(0 + 1e-10) = 1e5`, and training diverges. Here
-  such channels keep their scale; the rest are initialised as in TFP.
+  levels), or only the label, so its pre-activations have no or tiny
+  variance over the init batch. TFP would scale it by up to
+  `1 / sqrt(0 + 1e-10) = 1e5`, and training diverges; even a 10x cap left a
+  2x2 conditional model stuck. Here channels with variance below
+  `min_variance` keep their scale (only their bias centres them); the rest
+  are initialised exactly as in TFP.
 
   TFP's `WeightNorm.call` was already traced when Keras built the functional
   model, so the guard replaces each wrapper's `call` on the instance.
@@ -222,8 +225,8 @@ def _guarded_call(wrapper, min_variance):
     x_init = inner(inputs)
     inner.activation, inner.bias = activation, bias
     mean, var = tf.nn.moments(x_init, list(range(x_init.shape.rank - 1)))
-    alive = var > min_variance
-    scale = tf.where(alive, tf.math.rsqrt(var + 1e-10), tf.ones_like(var))
+    scale = tf.where(var >= min_variance, tf.math.rsqrt(var + 1e-10),
+                     tf.ones_like(var))
     wrapper.g.assign(wrapper.g * scale)
     bias.assign(-mean * scale)
 
