@@ -111,7 +111,8 @@ class CachedGenerator:
 
   # -- Weights and channel counts --------------------------------------------
 
-  def _prepare(self):
+  def _prepare(self, cond):
+    """Reads the weights, and projects the conditional input once per call."""
     layers = list(self.row_convs) + [
         c for convs in self.pixel_inputs.values() for c in convs] + [self.head]
     for blk in (b for lvl in self.down + self.up for b in lvl):
@@ -122,13 +123,18 @@ class CachedGenerator:
     for blk in (b for lvl in self.up for b in lvl):
       blk.h_skip_v, blk.h_skip_h = blk.h_skip.split_concat_input(
           self.filters, self.activation)
+    for blk in (b for lvl in self.down + self.up for b in lvl):
+      # [B, 1, 2F], broadcast over the row; added before each gate.
+      blk.v_cond_term, blk.h_cond_term = [
+          0. if cond is None else dense(cond)[:, tf.newaxis]
+          for dense in (blk.v_cond, blk.h_cond)]
 
   def _in_channels(self, conv):
     return conv.kernel.shape[-1 if conv.geometry.transposed else -2]
 
   # -- The vertical stack: one row per level ---------------------------------
 
-  def _v_block(self, blk, x, skip, vcache, cond):
+  def _v_block(self, blk, x, skip, vcache):
     """Gated resnet block of the vertical stack, for one whole row."""
     vcache[blk.v_conv1.name] = blk.v_conv1.push(vcache[blk.v_conv1.name],
                                                 self.act(x))
@@ -137,12 +143,10 @@ class CachedGenerator:
       y += blk.v_skip(self.act(skip))
     vcache[blk.v_conv2.name] = blk.v_conv2.push(vcache[blk.v_conv2.name],
                                                 self.act(y))
-    y = blk.v_conv2(vcache[blk.v_conv2.name], 0)
-    if cond is not None:
-      y += blk.v_cond(cond)[:, tf.newaxis]
+    y = blk.v_conv2(vcache[blk.v_conv2.name], 0) + blk.v_cond_term
     return x + _gate(y)
 
-  def _row_start(self, s, deepest, vcache, last_rows, cond):
+  def _row_start(self, s, deepest, vcache, last_rows):
     """Work at the start of full-resolution row (tile offset s).
 
     Returns the row terms `{conv name: [W_out, B, C_out] or [C_out]}` of the
@@ -158,17 +162,17 @@ class CachedGenerator:
     v = self.v_init(vcache[self.v_init.name], 0)
     for conv in self.h_init:
       row_term(conv, 0)
-    skips, v_new = {}, {}
+    skips = {}
     for k in range(deepest + 1):
       if k > 0:
         v = self.v_down[k - 1](vcache[self.v_down[k - 1].name], 0)
         row_term(self.h_down[k - 1], 0)
       skips[k] = [v]
       for blk in self.down[k]:
-        v = self._v_block(blk, v, None, vcache, cond)
+        v = self._v_block(blk, v, None, vcache)
         skips[k].append(v)
         row_term(blk.h_conv1, 0, blk.h_skip(self.act(v)))
-        row_term(blk.h_conv2, 0, self._cond_term(blk.h_cond, cond))
+        row_term(blk.h_conv2, 0, blk.h_cond_term)
       if k < self.levels - 1:
         name = self.v_down[k].name
         vcache[name] = self.v_down[k].push(vcache[name], v)
@@ -180,17 +184,14 @@ class CachedGenerator:
         u = self.v_up[k](vcache[self.v_up[k].name], phase)
         row_term(self.h_up[k], phase)
       for blk in self.up[k]:
-        u = self._v_block(blk, u, skips[k].pop(), vcache, cond)
+        u = self._v_block(blk, u, skips[k].pop(), vcache)
         v_part = tf.tensordot(self.act(u), blk.h_skip_v, 1) + blk.h_skip.bias
         row_term(blk.h_conv1, 0, v_part)
-        row_term(blk.h_conv2, 0, self._cond_term(blk.h_cond, cond))
+        row_term(blk.h_conv2, 0, blk.h_cond_term)
       if k > 0:
         name = self.v_up[k - 1].name
         vcache[name] = self.v_up[k - 1].push(vcache[name], u)
     return row_terms
-
-  def _cond_term(self, dense, cond):
-    return 0. if cond is None else dense(cond)[:, tf.newaxis]
 
   # -- The horizontal stack: one pixel per level ------------------------------
 
@@ -265,7 +266,7 @@ class CachedGenerator:
       samples: [n, H, W, C] integer pixel values (as `dtype`).
       raw_params: [n, H, W, M * num_params] head outputs, if requested.
     """
-    self._prepare()
+    self._prepare(cond)
     dtype, tile, levels = self.dtype, self.tile, self.levels
     low = tf.cast(self.low, dtype)
     high = tf.cast(self.high, dtype)
@@ -287,7 +288,7 @@ class CachedGenerator:
       for s in range(tile):
         i = g * tile + s
         deepest = _deepest_level(s, levels)
-        row_terms = self._row_start(s, deepest, vcache, last_rows, cond)
+        row_terms = self._row_start(s, deepest, vcache, last_rows)
         pixels, row_params, stored = self._run_row(
             s, deepest, row_terms, gumbel[i], uniform[i], low, high,
             return_params, n)
@@ -298,7 +299,7 @@ class CachedGenerator:
           params = params.write(i, row_params)
         scaled = tf.transpose(mixture.to_network_scale(pixels, low, high),
                               [1, 0, 2])
-        self.v_init_push(vcache, scaled)
+        self._push_image_row(vcache, scaled)
         last_rows = dict(last_rows)
         last_rows.update(stored)
       return g + 1, vcache, last_rows, images, params
@@ -316,7 +317,7 @@ class CachedGenerator:
       self._bar = tf_keras.utils.Progbar(self.height, unit_name='row')
     self._bar.update(int(row) + 1)
 
-  def v_init_push(self, vcache, scaled_row):
+  def _push_image_row(self, vcache, scaled_row):
     name = self.v_init.name
     vcache[name] = self.v_init.push(vcache[name], scaled_row)
 
