@@ -174,8 +174,22 @@ def test_second_sample_call_does_not_retrace(small_conditional):
   dist.sample(5, seed=2, conditional_input=1.)
   dist.sample(5, conditional_input=2.)
   assert dist.trace_count == traces
-  dist.sample(7, seed=1, conditional_input=0.)  # a new n is a new program
-  assert dist.trace_count == traces + 1
+  # A new batch size relaxes the conditional input's batch dimension once...
+  dist.sample(7, seed=1, conditional_input=0.)
+  assert dist.trace_count <= traces + 1
+  traces = dist.trace_count
+  # ...after which no sample size retraces.
+  for n in (3, 9):
+    dist.sample(n, seed=1, conditional_input=0.)
+  assert dist.trace_count == traces
+
+
+def test_unconditional_sample_sizes_share_one_trace():
+  dist = FastPixelCNN(**dict(TINY, image_shape=(2, 2, 1), num_hierarchies=1,
+                             high=3))
+  for n in (1, 4, 6):
+    assert dist.sample(n, seed=n).shape == (n, 2, 2, 1)
+  assert dist.trace_count == 1
 
 
 def test_sample_shape_and_batched_conditioning():

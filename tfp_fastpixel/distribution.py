@@ -75,7 +75,10 @@ class FastPixelCNN(tfd.PixelCNN):
     network.enforce_masks(self.network)
     network.guard_data_init(self.network)
     self._generator = sampler.CachedGenerator(self)
-    self._generate = tf.function(self._traced_generate, autograph=False)
+    # The batch size is a tensor argument and conditional inputs relax to
+    # an unknown batch dimension, so new sample sizes do not retrace.
+    self._generate = tf.function(self._traced_generate, autograph=False,
+                                 reduce_retracing=True)
     self.trace_count = 0  # how often the generator was traced (for tests)
 
   # -- Sampling ----------------------------------------------------------------
@@ -131,8 +134,8 @@ class FastPixelCNN(tfd.PixelCNN):
               mixture.num_params(self.image_shape[-1])], self.dtype)
       return (empty, raw) if return_params else (empty, None)
     self._check_ready(n, cond)
-    out = self._generate(n, cond, _stateless_seed(seed), return_params,
-                         bool(progress))
+    out = self._generate(tf.constant(n, tf.int32), cond, _stateless_seed(seed),
+                         return_params, bool(progress))
     return out if return_params else (out, None)
 
   def _traced_generate(self, n, cond, seed, return_params, progress):

@@ -256,7 +256,8 @@ class CachedGenerator:
     """Draws `n` images.
 
     Args:
-      n: Python int, the batch size.
+      n: the batch size, a Python int or an int32 scalar tensor (then one
+        trace serves every batch size).
       cond: [n, D] flattened conditional input, or None.
       seed: stateless seed, int32 [2].
       return_params: also return the mixture parameters used at each pixel.
@@ -280,9 +281,9 @@ class CachedGenerator:
         conv.name: tf.zeros([n, self._widths[k], self._in_channels(conv)],
                             dtype)
         for k, convs in self.pixel_inputs.items() for conv in convs}
-    images = tf.TensorArray(dtype, size=h, element_shape=[w, n, c])
+    images = tf.TensorArray(dtype, size=h, element_shape=[w, None, c])
     params = tf.TensorArray(dtype, size=h if return_params else 0,
-                            element_shape=[w, n, raw_size])
+                            element_shape=[w, None, raw_size])
 
     def row_tile(g, vcache, last_rows, images, params):
       for s in range(tile):
