@@ -170,23 +170,13 @@ class FastPixelCNN(tfd.PixelCNN):
 
   def _log_prob(self, value, conditional_input=None, training=None):
     value = tf.convert_to_tensor(value, dtype_hint=self.dtype)
-    event = tuple(self.image_shape.as_list())
-    shape = tuple(value.shape.as_list()) if value.shape.rank is not None else ()
-    if len(shape) < 3 or shape[-3:] != event:
-      raise ValueError(f'`value` must have shape [..., {", ".join(map(str, event))}] '
-                       f'(image_shape); got {shape}.')
-    if (self.conditional_shape is None) != (conditional_input is None):
-      validation.conditional_batch(conditional_input, self.conditional_shape,
-                                   1, self.dtype)
-    elif conditional_input is not None:
-      cond_shape = tf.convert_to_tensor(conditional_input).shape
-      event_c = tuple(self.conditional_shape.as_list())
-      got = tuple(cond_shape.as_list()) if cond_shape.rank is not None else None
-      if got is not None and (len(got) < len(event_c) or
-                              got[len(got) - len(event_c):] != event_c):
-        raise ValueError(
-            f'`conditional_input` must have shape [..., '
-            f'{", ".join(map(str, event_c))}] (conditional_shape); got {got}.')
+    validation.check_event_shape('value', value.shape, self.image_shape,
+                                 'image_shape')
+    validation.check_conditioning(conditional_input, self.conditional_shape)
+    if conditional_input is not None:
+      validation.check_event_shape(
+          'conditional_input', tf.convert_to_tensor(conditional_input).shape,
+          self.conditional_shape, 'conditional_shape')
     return super()._log_prob(value, conditional_input=conditional_input,
                              training=training)
 

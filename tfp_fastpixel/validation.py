@@ -115,6 +115,36 @@ def sample_size(sample_shape):
   return as_shape('sample_shape', sample_shape, minimum=0)
 
 
+def check_event_shape(argument, shape, event, what):
+  """Raises unless `shape` ends with `event` (unknown rank passes).
+
+  Args:
+    argument: the argument's name, for the message.
+    shape: a `tf.TensorShape` or tuple, possibly with leading batch dims.
+    event: the trailing dims expected.
+    what: the constructor argument `event` comes from.
+  """
+  shape = tf.TensorShape(shape)
+  if shape.rank is None:
+    return
+  shape, event = tuple(shape.as_list()), tuple(event)
+  if len(shape) < len(event) or shape[len(shape) - len(event):] != event:
+    raise ValueError(f'`{argument}` must have shape '
+                     f'[..., {", ".join(map(str, event))}] ({what}); got '
+                     f'{shape}.')
+
+
+def check_conditioning(conditional_input, conditional_shape,
+                       argument='conditional_input'):
+  """Raises unless `conditional_input` is given exactly for conditional models."""
+  if conditional_shape is None and conditional_input is not None:
+    raise ValueError(f'`{argument}` was given, but this model was built '
+                     'with conditional_shape=None.')
+  if conditional_shape is not None and conditional_input is None:
+    raise ValueError(f'`{argument}` is required: this model was built with '
+                     f'conditional_shape={tuple(conditional_shape)}.')
+
+
 def conditional_batch(conditional_input, conditional_shape, n, dtype,
                       argument='conditional_input'):
   """Checks `conditional_input` and tiles it to `[n, D]` like TFP does.
@@ -127,23 +157,16 @@ def conditional_batch(conditional_input, conditional_shape, n, dtype,
   Returns:
     `[n, prod(conditional_shape)]` tensor, or None for unconditional models.
   """
+  check_conditioning(conditional_input, conditional_shape, argument)
   if conditional_shape is None:
-    if conditional_input is not None:
-      raise ValueError(f'`{argument}` was given, but this model was built '
-                       'with conditional_shape=None.')
     return None
-  if conditional_input is None:
-    raise ValueError(f'`{argument}` is required: this model was built with '
-                     f'conditional_shape={tuple(conditional_shape)}.')
   cond = tf.convert_to_tensor(conditional_input, dtype_hint=dtype)
   cond = tf.cast(cond, dtype)
   event = tuple(conditional_shape)
   shape = tuple(cond.shape.as_list())
   if None in shape:
     raise ValueError(f'`{argument}` must have a static shape; got {shape}.')
-  if len(shape) < len(event) or shape[len(shape) - len(event):] != event:
-    raise ValueError(f'`{argument}` must have shape [..., {", ".join(map(str, event))}] '
-                     f'(conditional_shape={event}); got shape {shape}.')
+  check_event_shape(argument, shape, event, 'conditional_shape')
   batch = int(np.prod(shape[:len(shape) - len(event)], dtype=np.int64))
   if batch == 0 or n % batch:
     raise ValueError(f'The number of samples ({n}) must be a multiple of the '
