@@ -10,8 +10,11 @@ Two kinds, after the two stacks of the PixelCNN:
   row being generated, whose few taps (`pixel_term`) read a cache of the
   last few inputs on that row.
 
-Which kernel taps read which cached entry is derived in `geometry`. Weights
-are read from the Keras variables by `prepare()` once per traced call.
+Which kernel taps read which cached entry is derived in `geometry`. The
+layers here are static descriptions: `read_weights()` returns the tensors
+they compute with, and every method takes those weights and its cache as
+arguments and returns new values. Nothing is stored on the objects while
+tracing, so one description serves graph mode, XLA and every retrace.
 """
 import tensorflow as tf
 
@@ -45,22 +48,28 @@ def _row_conv(row, kernel_row, stride, transposed):
 
 
 class _CachedConv:
-  """What both kinds share: the layer, its geometry, and its weights."""
+  """What both kinds share: the layer, its geometry and channel counts."""
 
   def __init__(self, layer, in_height, in_width, lag=0):
+    inner = network.unwrap(layer)
     self.layer = layer
-    self.name = network.unwrap(layer).name
-    self.geometry = geometry.conv_geometry(
-        network.unwrap(layer), in_height, in_width, lag)
+    self.name = inner.name
+    self.geometry = geometry.conv_geometry(inner, in_height, in_width, lag)
     self.in_width = in_width
-    self.kernel = self.bias = None
+    self.out_width = (in_width * 2 if self.geometry.transposed
+                      else -(-in_width // self.geometry.stride))
+    shape = network.kernel_shape(layer)  # [kh, kw, in, out] or [.., out, in]
+    self.in_channels, self.out_channels = (
+        (shape[3], shape[2]) if self.geometry.transposed
+        else (shape[2], shape[3]))
 
-  def prepare(self):
-    """Reads the layer's current kernel [kh, kw, ...] and bias (in-trace)."""
-    self.kernel, self.bias = network.kernel_and_bias(self.layer)
+  def read_weights(self):
+    """The current kernel `[kh, kw, ...]` and bias, as tensors (in-trace)."""
+    kernel, bias = network.kernel_and_bias(self.layer)
+    return {'kernel': kernel, 'bias': bias}
 
-  def _row(self, row, kernel_row):
-    return _row_conv(row, self.kernel[kernel_row], self.geometry.stride,
+  def _row(self, weights, row, kernel_row):
+    return _row_conv(row, weights['kernel'][kernel_row], self.geometry.stride,
                      self.geometry.transposed)
 
 
@@ -77,98 +86,117 @@ class RowConv(_CachedConv):
   def window(self):
     return self.geometry.row_window
 
-  def empty_cache(self, batch, channels, dtype):
-    return tf.zeros([batch, self.window, self.in_width, channels], dtype)
+  def empty_cache(self, batch, dtype):
+    return tf.zeros([batch, self.window, self.in_width, self.in_channels],
+                    dtype)
 
   def push(self, cache, row):
     return tf.concat([cache[:, 1:], row[:, tf.newaxis]], axis=1)
 
-  def __call__(self, cache, row_phase):
-    """Output row of the given phase (output row index mod 2), [B, W, C_out]."""
-    out = self.bias
+  def __call__(self, weights, cache, row_phase):
+    """Output row of the given phase (output row index mod 2), [B, W, C_out].
+
+    `row_phase` is a Python int: the generator knows it statically.
+    """
+    out = weights['bias']
     for kernel_row, offset, _ in self.geometry.row_taps[row_phase]:
-      out = out + self._row(cache[:, self.window - 1 + offset], kernel_row)
+      out = out + self._row(weights, cache[:, self.window - 1 + offset],
+                            kernel_row)
     return out
 
 
 class PixelConv(_CachedConv):
   """A horizontal-stack convolution, one output pixel at a time.
 
-  Cache: `[B, col_window, C_in]`, the newest inputs on the input row being
-  generated (newest last; zeros left of the image, as 'same' padding). The
-  latest completed input row is kept, for all pixel convolutions of a level
-  together, by the generator.
+  Cache: `[B, col_window * C_in]`, the newest inputs on the input row being
+  generated, flattened (newest last; zeros left of the image, as 'same'
+  padding). Flat, so that a push is one slice and one concat and the taps
+  are one matmul. The latest completed input row is kept, for all pixel
+  convolutions of a level together, by the generator.
   """
 
   def __init__(self, layer, in_height, in_width, lag=0):
     super().__init__(layer, in_height, in_width, lag)
     self.prev_row, self.cur_row, self.cur_cols = self.geometry.pixel_split()
     self.window = self.geometry.col_window
-    self._pixel_weights = {}
 
-  def prepare(self):
-    super().prepare()
-    # Built here, outside the pixel loops, so every loop body can use them:
-    # per row phase, [column phases, window * C_in, C_out] (None: no taps).
-    self._pixel_weights = []
+  def has_current_taps(self, row_phase):
+    """Whether any kernel tap reads the row being generated in this phase."""
+    return (row_phase < len(self.cur_row)
+            and self.cur_row[row_phase] is not None and any(self.cur_cols))
+
+  def read_weights(self):
+    """Adds `current`: per row phase, the current-row taps as one matrix.
+
+    Each entry is `[window * C_in, C_out]` when there is one column phase,
+    `[2, window * C_in, C_out]` when the taps depend on the output column's
+    parity (transposed), or None when the row phase has no current taps.
+    """
+    weights = super().read_weights()
+    current = []
     for qr in range(len(self.cur_row)):
-      per_col = [self._current_row_matrix(qr, qc)
+      per_col = [self._current_row_matrix(weights['kernel'], qr, qc)
                  for qc in range(len(self.cur_cols))]
       if all(m is None for m in per_col):
-        self._pixel_weights.append(None)
+        current.append(None)
         continue
-      shape = next(m for m in per_col if m is not None).shape
-      self._pixel_weights.append(tf.stack(
-          [tf.zeros(shape, self.kernel.dtype) if m is None else m
-           for m in per_col]))
+      zeros = tf.zeros_like(next(m for m in per_col if m is not None))
+      per_col = [zeros if m is None else m for m in per_col]
+      current.append(per_col[0] if len(per_col) == 1 else tf.stack(per_col))
+    weights['current'] = current
+    return weights
 
-  def empty_cache(self, batch, channels, dtype):
-    return tf.zeros([batch, self.window, channels], dtype)
+  def empty_cache(self, batch, dtype):
+    return tf.zeros([batch, self.window * self.in_channels], dtype)
 
   def push(self, cache, value):
-    if not self.window:
+    """Appends `value` [B, C_in] to the flat cache, dropping the oldest."""
+    if self.window == 0:
       return cache
-    return tf.concat([cache[:, 1:], value[:, tf.newaxis]], axis=1)
+    if self.window == 1:
+      return value
+    return tf.concat([cache[:, self.in_channels:], value], axis=1)
 
-  def row_term(self, prev_row, row_phase):
+  def row_term(self, weights, prev_row, row_phase):
     """Bias plus the previous-row taps, for every output column.
 
     Args:
+      weights: `read_weights()`.
       prev_row: [B, W_in, C_in], the latest completed input row (zeros
         above the image).
-      row_phase: output row index mod 2 (0 unless transposed).
+      row_phase: output row index mod 2 (0 unless transposed), a Python int.
 
     Returns:
-      [B, W_out, C_out], or just the bias [C_out] if no kernel row reads
-      the previous row in this phase.
+      [B, W_out, C_out] (the bias broadcast where no kernel row reads the
+      previous row in this phase, so that every phase has one shape).
     """
     kernel_row = self.prev_row[row_phase]
+    shape = [tf.shape(prev_row)[0], self.out_width, self.out_channels]
     if kernel_row is None:
-      return self.bias
-    return self._row(prev_row, kernel_row) + self.bias
+      return tf.broadcast_to(weights['bias'], shape)
+    return self._row(weights, prev_row, kernel_row) + weights['bias']
 
-  def pixel_term(self, cache, row_phase, col_phase):
+  def pixel_term(self, weights, cache, row_phase=0, col_phase=None):
     """The current-row taps at one output pixel: [B, C_out], or None.
 
-    `row_phase` is a Python int; `col_phase` may be a scalar tensor (the
-    output column's parity, for transposed convolutions).
+    `col_phase` (a scalar tensor, the output column's parity) is needed
+    only where the taps depend on it.
     """
-    weights = self._pixel_weights[row_phase]
-    if weights is None:
+    matrix = weights['current'][row_phase]
+    if matrix is None:
       return None
-    weights = (weights[0] if weights.shape[0] == 1
-               else tf.gather(weights, col_phase))
-    flat = tf.reshape(cache, [tf.shape(cache)[0], weights.shape[0]])
-    return tf.matmul(flat, weights)
+    if matrix.shape.rank == 3:
+      matrix = tf.gather(matrix, col_phase)
+    return tf.matmul(cache, matrix)
 
-  def _current_row_matrix(self, row_phase, col_phase):
+  def _current_row_matrix(self, kernel, row_phase, col_phase):
     """[window * C_in, C_out]: kernel taps laid out like the flat cache."""
     kernel_row = self.cur_row[row_phase]
     taps = dict((self.window - 1 + off, b)
                 for b, off in self.cur_cols[col_phase])
     if kernel_row is None or not taps:
       return None
-    k = self.kernel[kernel_row]
+    k = kernel[kernel_row]
     if self.geometry.transposed:  # [kw, C_out, C_in] -> [kw, C_in, C_out]
       k = tf.transpose(k, [0, 2, 1])
     blocks = [k[taps[slot]] if slot in taps else tf.zeros_like(k[0])
@@ -181,23 +209,28 @@ class Dense:
 
   def __init__(self, layer):
     self.layer = layer
-    self.kernel = self.bias = None
+    self.name = network.unwrap(layer).name
 
-  def prepare(self):
-    self.kernel, self.bias = network.kernel_and_bias(self.layer)
+  def read_weights(self):
+    kernel, bias = network.kernel_and_bias(self.layer)
+    return {'kernel': kernel, 'bias': bias}
 
-  def __call__(self, x, kernel=None):
-    kernel = self.kernel if kernel is None else kernel
-    return tf.tensordot(x, kernel, [[x.shape.rank - 1], [0]]) + self.bias
+  @staticmethod
+  def apply(weights, x, kernel=None):
+    kernel = weights['kernel'] if kernel is None else kernel
+    if x.shape.rank == 2:
+      return tf.matmul(x, kernel) + weights['bias']
+    return tf.tensordot(x, kernel, [[x.shape.rank - 1], [0]]) + weights['bias']
 
-  def split_concat_input(self, num_filters, activation):
+  @staticmethod
+  def split_concat_input(kernel, num_filters, activation):
     """Kernels for `act(concat([a, b]))`'s two halves: `(k_a, k_b)`.
 
     TFP's up-path horizontal blocks apply this Dense to
     `act(concat([v, h]))`. `v` is known a row ahead, `h` only per pixel, so
     the two halves are computed at different times.
     """
-    f, k = num_filters, self.kernel
+    f, k = num_filters, kernel
     if activation == 'concat_elu':  # act(x) = elu([x, -x]) = [a, b, -a, -b]
       return (tf.concat([k[:f], k[2 * f:3 * f]], 0),
               tf.concat([k[f:2 * f], k[3 * f:]], 0))

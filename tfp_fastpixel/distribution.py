@@ -3,6 +3,7 @@ import numbers
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+import tf_keras
 
 from tfp_fastpixel import mixture
 from tfp_fastpixel import network
@@ -65,7 +66,11 @@ class FastPixelCNN(tfd.PixelCNN):
                high=255,
                low=0,
                dtype=tf.float32,
-               name='FastPixelCNN'):
+               name='FastPixelCNN',
+               jit_compile=None):
+    if jit_compile is not None and not isinstance(jit_compile, bool):
+      raise TypeError('`jit_compile` must be None, True or False; got '
+                      f'{jit_compile!r}.')
     args = validation.check_constructor(
         image_shape, conditional_shape, num_resnet, num_hierarchies,
         num_filters, num_logistic_mix, receptive_field_dims, dropout_p,
@@ -74,12 +79,40 @@ class FastPixelCNN(tfd.PixelCNN):
                      use_data_init=bool(use_data_init), name=name, **args)
     network.enforce_masks(self.network)
     network.guard_data_init(self.network)
+    self._jit_compile = jit_compile
     self._generator = sampler.CachedGenerator(self)
     # The batch size is a tensor argument and conditional inputs relax to
-    # an unknown batch dimension, so new sample sizes do not retrace.
+    # an unknown batch dimension, so new sample sizes do not retrace. The
+    # noise is drawn outside the compiled core, so a seed gives the same
+    # noise on both paths (XLA's stateless RNG differs from TF's).
     self._generate = tf.function(self._traced_generate, autograph=False,
                                  reduce_retracing=True)
+    # XLA compiles its core once per batch size (XLA needs static shapes);
+    # the surrounding tf.function is still traced once.
+    self._compiled_core = tf.function(self._generator.generate,
+                                      autograph=False, jit_compile=True,
+                                      reduce_retracing=True)
     self.trace_count = 0  # how often the generator was traced (for tests)
+
+  @property
+  def jit_compile(self):
+    """The constructor's `jit_compile`: None (automatic), True or False."""
+    return self._jit_compile
+
+  def uses_xla(self, progress=False):
+    """Whether `sample()` runs the XLA-compiled generator.
+
+    `jit_compile=True`/`False` decide. With None (the default): on a GPU or
+    TPU, XLA; on a CPU, XLA too, which `benchmarks/benchmark.py` measured
+    faster than graph mode at every model size and batch it runs (see the
+    README). `progress=True` always takes the graph path: the progress bar
+    is a host callback, which XLA cannot compile.
+    """
+    if progress:
+      return False
+    if self._jit_compile is not None:
+      return self._jit_compile
+    return True
 
   # -- Sampling ----------------------------------------------------------------
 
@@ -134,13 +167,21 @@ class FastPixelCNN(tfd.PixelCNN):
               mixture.num_params(self.image_shape[-1])], self.dtype)
       return (empty, raw) if return_params else (empty, None)
     self._check_ready(n, cond)
+    progress = bool(progress)
     out = self._generate(tf.constant(n, tf.int32), cond, _stateless_seed(seed),
-                         return_params, bool(progress))
+                         return_params, progress, self.uses_xla(progress))
     return out if return_params else (out, None)
 
-  def _traced_generate(self, n, cond, seed, return_params, progress):
+  def _traced_generate(self, n, cond, seed, return_params, progress, xla):
     self.trace_count += 1
-    return self._generator.generate(n, cond, seed, return_params, progress)
+    h, w, c = self.image_shape.as_list()
+    gumbel, uniform = mixture.noise(seed, [h, w, n], self._num_logistic_mix,
+                                    c, self.dtype)
+    if xla:
+      return self._compiled_core(cond, gumbel, uniform, return_params)
+    bar = _RowProgress(h) if progress else None
+    return self._generator.generate(cond, gumbel, uniform, return_params,
+                                    bar)
 
   def _check_ready(self, n, cond):
     """Eagerly: masks must hold, and weight norm must be initialised."""
@@ -179,6 +220,19 @@ class FastPixelCNN(tfd.PixelCNN):
           self.conditional_shape, 'conditional_shape')
     return super()._log_prob(value, conditional_input=conditional_input,
                              training=training)
+
+
+class _RowProgress:
+  """A Keras progress bar over image rows, fed from inside the graph."""
+
+  def __init__(self, rows):
+    self.rows = rows
+    self.bar = None
+
+  def __call__(self, row):
+    if int(row) == 0:
+      self.bar = tf_keras.utils.Progbar(self.rows, unit_name='row')
+    self.bar.update(int(row) + 1)
 
 
 def _stateless_seed(seed):

@@ -163,6 +163,12 @@ def kernel_and_bias(layer):
   return tf.convert_to_tensor(layer.kernel), layer.bias
 
 
+def kernel_shape(layer):
+  """The kernel's static shape (`v`'s for a WeightNorm layer)."""
+  var = layer.v if isinstance(layer, WeightNorm) else layer.kernel
+  return var.shape.as_list()
+
+
 def _masked_kernel_variables(network):
   """(variable, constraint) for every kernel TFP masks."""
   out = []

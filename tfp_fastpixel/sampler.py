@@ -11,16 +11,24 @@ full-resolution pixels in raster order:
   head and the pixel's exact draw.
 
 So each activation is computed once and a pixel's work does not grow with the
-image. Which levels run on a row is static within a tile of 2^(K-1) rows, so
-the outer `tf.while_loop` unrolls one tile of rows in Python; within a row,
-the pixel loop enters deeper levels through `tf.cond` on the column.
+image. The program is two nested `tf.while_loop`s (rows, then pixels) whose
+bodies enter deeper levels through nested `tf.cond`s. Everything the loops
+carry is a plain tensor, or a TensorArray written outside the conds, so the
+same program runs in graph mode, in `tf.compat.v1` graphs and under XLA.
+
+Per level and per pixel, the row-wide parts of all horizontal convolutions
+are read with one gather and one split, and their inputs are recorded (for
+the next row's row-wide parts) with one concat and one write.
 """
+import dataclasses
+
 import tensorflow as tf
-import tf_keras
 
 from tfp_fastpixel import cached_layers
 from tfp_fastpixel import mixture
 from tfp_fastpixel import network
+
+Dense = cached_layers.Dense
 
 
 def _gate(x):
@@ -28,59 +36,70 @@ def _gate(x):
   return tf.sigmoid(b) * a
 
 
-def _deepest_level(offset, num_levels):
-  """Deepest level k (< num_levels) with 2^k dividing a tile offset."""
+def _depth(index, num_levels):
+  """Deepest level k (< num_levels) with 2^k dividing a row/column index."""
   k = 0
-  while k + 1 < num_levels and offset % 2 ** (k + 1) == 0:
+  while k + 1 < num_levels and index % 2 ** (k + 1) == 0:
     k += 1
   return k
 
 
+@dataclasses.dataclass(frozen=True)
 class _Block:
   """One gated resnet block of both stacks at one level (see network.Block)."""
+  v_conv1: cached_layers.RowConv
+  v_conv2: cached_layers.RowConv
+  h_conv1: cached_layers.PixelConv
+  h_conv2: cached_layers.PixelConv
+  v_skip: Dense
+  h_skip: Dense
+  v_cond: Dense
+  h_cond: Dense
 
-  def __init__(self, v_block, h_block, height, width):
-    self.v_conv1 = cached_layers.RowConv(v_block.conv1, height, width)
-    self.v_conv2 = cached_layers.RowConv(v_block.conv2, height, width)
-    self.h_conv1 = cached_layers.PixelConv(h_block.conv1, height, width)
-    self.h_conv2 = cached_layers.PixelConv(h_block.conv2, height, width)
-    self.v_skip, self.h_skip, self.v_cond, self.h_cond = [
-        cached_layers.Dense(l) if l is not None else None
-        for l in (v_block.skip_dense, h_block.skip_dense, v_block.cond_dense,
-                  h_block.cond_dense)]
+  @classmethod
+  def build(cls, v_block, h_block, height, width):
+    dense = [Dense(l) if l is not None else None
+             for l in (v_block.skip_dense, h_block.skip_dense,
+                       v_block.cond_dense, h_block.cond_dense)]
+    return cls(cached_layers.RowConv(v_block.conv1, height, width),
+               cached_layers.RowConv(v_block.conv2, height, width),
+               cached_layers.PixelConv(h_block.conv1, height, width),
+               cached_layers.PixelConv(h_block.conv2, height, width), *dense)
 
 
 class CachedGenerator:
   """Samples a `tfd.PixelCNN` with per-layer caches.
 
-  Built once per distribution; `generate` is meant to run inside a
-  `tf.function` and reads the current weights each call.
+  Built once per distribution, from the network's structure alone; it holds
+  no tensors. `generate` reads the current weights on each call, so one
+  trace serves a model in training.
   """
 
   def __init__(self, dist):
+    params = dist.parameters
     net = dist.network
-    self.levels = net._num_hierarchies  # pylint: disable=protected-access
-    self.filters = net._num_filters  # pylint: disable=protected-access
-    self.activation = net._resnet_activation  # pylint: disable=protected-access
+    self.levels = params['num_hierarchies']
+    self.filters = params['num_filters']
+    self.activation = params['resnet_activation']
     self.act = network.activation_fn(self.activation)
-    self.num_mix = dist._num_logistic_mix  # pylint: disable=protected-access
+    self.num_mix = params['num_logistic_mix']
+    self.low, self.high = params['low'], params['high']
     self.height, self.width, self.channels = dist.image_shape.as_list()
     self.dtype = dist.dtype
-    self.low, self.high = dist._low, dist._high  # pylint: disable=protected-access
-    self.tile = 2 ** (self.levels - 1)
     plan = network.NetworkPlan.from_network(
         net, conditional=dist.conditional_shape is not None)
     size = [(self.height >> k, self.width >> k) for k in range(self.levels)]
+    self.widths = [w for _, w in size]
     h, w = size[0]
 
     # Image-facing layers read the image with a lag of one pixel.
     self.v_init = cached_layers.RowConv(plan.v_init, h, w, lag=1)
     self.h_init = [cached_layers.PixelConv(layer, h, w, lag=1)
                    for layer in (plan.h_init_up, plan.h_init_left)]
-    self.down = [[_Block(vb, hb, *size[k])
+    self.down = [[_Block.build(vb, hb, *size[k])
                   for vb, hb in zip(lvl.v_blocks, lvl.h_blocks)]
                  for k, lvl in enumerate(plan.down)]
-    self.up = [[_Block(vb, hb, *size[k])
+    self.up = [[_Block.build(vb, hb, *size[k])
                 for vb, hb in zip(lvl.v_blocks, lvl.h_blocks)]
                for k, lvl in enumerate(plan.up)]
     # v_down[k], h_down[k]: level k -> k+1; v_up[k], h_up[k]: k+1 -> k.
@@ -92,329 +111,473 @@ class CachedGenerator:
                  for k, l in enumerate(plan.v_up)]
     self.h_up = [cached_layers.PixelConv(l, *size[k + 1])
                  for k, l in enumerate(plan.h_up)]
-    self.head = cached_layers.Dense(plan.head)
+    self.head = Dense(plan.head)
+    self.blocks = [b for lvl in self.down + self.up for b in lvl]
+    for conv in self.h_up:
+      # Row phase 1 of level k is a row where level k+1 does not run, so its
+      # cache is stale there; the geometry must not read it.
+      if conv.has_current_taps(1):
+        raise ValueError(f'{conv.name}: unsupported geometry (reads level '
+                         'k+1 on a row where it does not run).')
 
-    # Pixel convolutions by the level of their input. The latest completed
-    # input row of all of them is stored per level, in this order.
-    self.pixel_inputs = {k: [] for k in range(self.levels)}
-    self.pixel_inputs[0] += self.h_init
+    # Pixel convolutions by the level of their *input*: each pixel at level
+    # k records the inputs of these, concatenated in this order, so that the
+    # next row's row terms can read the completed row.
+    self.records = {k: [] for k in range(self.levels)}
+    # ... and by the level of their *output*: the layout of the row terms.
+    self.terms = {k: [] for k in range(self.levels)}
+    self.records[0] += self.h_init
+    self.terms[0] += self.h_init
     for k in range(self.levels):
       for blk in self.down[k] + self.up[k]:
-        self.pixel_inputs[k] += [blk.h_conv1, blk.h_conv2]
+        self.records[k] += [blk.h_conv1, blk.h_conv2]
+        self.terms[k] += [blk.h_conv1, blk.h_conv2]
       if k < self.levels - 1:
-        self.pixel_inputs[k].append(self.h_down[k])
-        self.pixel_inputs[k + 1].append(self.h_up[k])
-    self.row_convs = [self.v_init] + self.v_down + self.v_up + [
-        c for lvl in self.down + self.up for b in lvl
-        for c in (b.v_conv1, b.v_conv2)]
-    self._widths = [s[1] for s in size]
+        self.records[k].append(self.h_down[k])
+        self.terms[k + 1].append(self.h_down[k])
+        self.records[k + 1].append(self.h_up[k])
+        self.terms[k].append(self.h_up[k])
+    self.record_level = {c.name: k for k, convs in self.records.items()
+                         for c in convs}
+    # Row convolutions by the level of their input (which cond updates them).
+    self.row_convs = {0: [self.v_init]}
+    for k in range(self.levels):
+      self.row_convs.setdefault(k, [])
+      self.row_convs[k] += [c for b in self.down[k] + self.up[k]
+                            for c in (b.v_conv1, b.v_conv2)]
+      if k < self.levels - 1:
+        self.row_convs[k].append(self.v_down[k])
+        self.row_convs.setdefault(k + 1, []).append(self.v_up[k])
+    self.row_depths = [_depth(i, self.levels) for i in range(self.height)]
+    self.col_depths = [_depth(j, self.levels) for j in range(self.width)]
 
-  # -- Weights and channel counts --------------------------------------------
+  # -- Weights -----------------------------------------------------------------
 
-  def _prepare(self, cond):
-    """Reads the weights, and projects the conditional input once per call."""
-    layers = list(self.row_convs) + [
-        c for convs in self.pixel_inputs.values() for c in convs] + [self.head]
-    for blk in (b for lvl in self.down + self.up for b in lvl):
-      layers += [d for d in (blk.v_skip, blk.h_skip, blk.v_cond, blk.h_cond)
-                 if d is not None]
-    for layer in layers:
-      layer.prepare()
+  def read_weights(self, cond):
+    """Every tensor the loops compute with, read once per call.
+
+    Args:
+      cond: [B, D] flattened conditional input, or None.
+
+    Returns:
+      `{layer name: {'kernel', 'bias', ...}}`, plus per block `cond` terms
+      (`[B, 1, 2F]`, added before each gate; 0. when unconditional) and, for
+      up-path horizontal blocks, the skip Dense split into the halves that
+      read the vertical and the horizontal stack.
+    """
+    layers = [c for convs in self.row_convs.values() for c in convs]
+    layers += [c for convs in self.records.values() for c in convs]
+    layers += [self.head] + [d for b in self.blocks for d in (
+        b.v_skip, b.h_skip, b.v_cond, b.h_cond) if d is not None]
+    weights = {layer.name: layer.read_weights() for layer in layers}
+    for blk in self.blocks:
+      for dense in (blk.v_cond, blk.h_cond):
+        if dense is not None:
+          term = Dense.apply(weights[dense.name], cond)[:, tf.newaxis]
+          weights[dense.name]['term'] = term
     for blk in (b for lvl in self.up for b in lvl):
-      blk.h_skip_v, blk.h_skip_h = blk.h_skip.split_concat_input(
-          self.filters, self.activation)
-    for blk in (b for lvl in self.down + self.up for b in lvl):
-      # [B, 1, 2F], broadcast over the row; added before each gate.
-      blk.v_cond_term, blk.h_cond_term = [
-          0. if cond is None else dense(cond)[:, tf.newaxis]
-          for dense in (blk.v_cond, blk.h_cond)]
+      skip = weights[blk.h_skip.name]
+      skip['v_half'], h_half = Dense.split_concat_input(
+          skip['kernel'], self.filters, self.activation)
+      # The horizontal half joins conv1's current-row taps in one matmul.
+      conv1 = weights[blk.h_conv1.name]
+      conv1['current_and_skip'] = (
+          h_half if conv1['current'][0] is None
+          else tf.concat([conv1['current'][0], h_half], 0))
+    return weights
 
-  def _in_channels(self, conv):
-    return conv.kernel.shape[-1 if conv.geometry.transposed else -2]
+  def _cond_term(self, weights, dense):
+    return 0. if dense is None else weights[dense.name]['term']
 
   # -- The vertical stack: one row per level ---------------------------------
 
-  def _v_block(self, blk, x, skip, vcache):
+  def _v_block(self, weights, blk, x, skip, vcache):
     """Gated resnet block of the vertical stack, for one whole row."""
-    vcache[blk.v_conv1.name] = blk.v_conv1.push(vcache[blk.v_conv1.name],
-                                                self.act(x))
-    y = blk.v_conv1(vcache[blk.v_conv1.name], 0)
+    name1, name2 = blk.v_conv1.name, blk.v_conv2.name
+    vcache[name1] = blk.v_conv1.push(vcache[name1], self.act(x))
+    y = blk.v_conv1(weights[name1], vcache[name1], 0)
     if skip is not None:
-      y += blk.v_skip(self.act(skip))
-    vcache[blk.v_conv2.name] = blk.v_conv2.push(vcache[blk.v_conv2.name],
-                                                self.act(y))
-    y = blk.v_conv2(vcache[blk.v_conv2.name], 0) + blk.v_cond_term
-    return x + _gate(y)
+      y += Dense.apply(weights[blk.v_skip.name], self.act(skip))
+    vcache[name2] = blk.v_conv2.push(vcache[name2], self.act(y))
+    y = blk.v_conv2(weights[name2], vcache[name2], 0)
+    return x + _gate(y + self._cond_term(weights, blk.v_cond))
 
-  def _row_start(self, s, deepest, vcache, last_rows):
-    """Work at the start of full-resolution row (tile offset s).
+  def _row_level(self, k, v, row, terms):
+    """Level k's vertical stack on a row where it runs.
 
-    Returns the row terms `{conv name: [W_out, B, C_out] or [C_out]}` of the
-    pixel convolutions whose output level runs in this row.
+    Computes the row terms of every pixel convolution whose output is at
+    level k (into `row.row_terms[k]`) and returns level k's up-path row.
+    `terms` already holds those of the convolutions fed from level k-1.
     """
-    row_terms = {}
+    w = row.weights
+    skips = [v]
+    for blk in self.down[k]:
+      v = self._v_block(w, blk, v, None, row.vcache)
+      skips.append(v)
+      terms[blk.h_conv1.name] = row.row_term(blk.h_conv1) + Dense.apply(
+          w[blk.h_skip.name], self.act(v))
+      terms[blk.h_conv2.name] = row.row_term(blk.h_conv2) + self._cond_term(
+          w, blk.h_cond)
+    if k < self.levels - 1:
+      name = self.v_down[k].name
+      row.vcache[name] = self.v_down[k].push(row.vcache[name], v)
+      u, terms[self.h_up[k].name] = self._deeper_rows(k, row)
+    else:
+      u = skips.pop()
+    for blk in self.up[k]:
+      u = self._v_block(w, blk, u, skips.pop(), row.vcache)
+      skip = w[blk.h_skip.name]
+      v_part = Dense.apply(skip, self.act(u), kernel=skip['v_half'])
+      terms[blk.h_conv1.name] = row.row_term(blk.h_conv1) + v_part
+      terms[blk.h_conv2.name] = row.row_term(blk.h_conv2) + self._cond_term(
+          w, blk.h_cond)
+    if k > 0:
+      name = self.v_up[k - 1].name
+      row.vcache[name] = self.v_up[k - 1].push(row.vcache[name], u)
+    batch = tf.shape(v)[0]
+    row.row_terms[k] = tf.concat([
+        tf.transpose(tf.broadcast_to(
+            terms[c.name], [batch, self.widths[k], c.out_channels]), [1, 0, 2])
+        for c in self.terms[k]], axis=-1)  # [W_k, B, sum of C_out]
+    return u
 
-    def row_term(conv, phase, extra=0.):
-      term = conv.row_term(last_rows[conv.name], phase) + extra
-      row_terms[conv.name] = (term if term.shape.rank == 1
-                              else tf.transpose(term, [1, 0, 2]))
+  def _deeper_rows(self, k, row):
+    """Levels > k on this row if level k+1 runs; and level k's up input.
 
-    v = self.v_init(vcache[self.v_init.name], 0)
-    for conv in self.h_init:
-      row_term(conv, 0)
-    skips = {}
-    for k in range(deepest + 1):
-      if k > 0:
-        v = self.v_down[k - 1](vcache[self.v_down[k - 1].name], 0)
-        row_term(self.h_down[k - 1], 0)
-      skips[k] = [v]
-      for blk in self.down[k]:
-        v = self._v_block(blk, v, None, vcache)
-        skips[k].append(v)
-        row_term(blk.h_conv1, 0, blk.h_skip(self.act(v)))
-        row_term(blk.h_conv2, 0, blk.h_cond_term)
-      if k < self.levels - 1:
-        name = self.v_down[k].name
-        vcache[name] = self.v_down[k].push(vcache[name], v)
-    for k in range(deepest, -1, -1):
-      phase = (s >> k) & 1
-      if k == self.levels - 1:
-        u = skips[k].pop()
-      else:
-        u = self.v_up[k](vcache[self.v_up[k].name], phase)
-        row_term(self.h_up[k], phase)
-      for blk in self.up[k]:
-        u = self._v_block(blk, u, skips[k].pop(), vcache)
-        v_part = tf.tensordot(self.act(u), blk.h_skip_v, 1) + blk.h_skip.bias
-        row_term(blk.h_conv1, 0, v_part)
-        row_term(blk.h_conv2, 0, blk.h_cond_term)
-      if k > 0:
-        name = self.v_up[k - 1].name
-        vcache[name] = self.v_up[k - 1].push(vcache[name], u)
-    return row_terms
+    Level k's up path reads level k+1 through a transposed convolution, in
+    row phase 0 where level k+1 runs on this row and phase 1 where it does
+    not, so each branch knows its phase statically. Only state of levels
+    > k goes through the `tf.cond`.
+    """
+    names = [c.name for l in range(k + 1, self.levels)
+             for c in self.row_convs[l]]
+    levels = range(k + 1, self.levels)
+    v_up, h_up = self.v_up[k], self.h_up[k]
+
+    def out(r, phase):
+      u = v_up(r.weights[v_up.name], r.vcache[v_up.name], phase)
+      return ({n: r.vcache[n] for n in names},
+              {l: r.row_terms[l] for l in levels}, u, r.row_term(h_up, phase))
+
+    def run():
+      sub = row.branch()
+      down = self.v_down[k]
+      v = down(sub.weights[down.name], sub.vcache[down.name], 0)
+      self._row_level(k + 1, v, sub,
+                      {self.h_down[k].name: sub.row_term(self.h_down[k])})
+      return out(sub, 0)
+
+    vcache, row_terms, u, term = tf.cond(row.depth > k, run,
+                                         lambda: out(row, 1))
+    row.vcache.update(vcache)
+    row.row_terms.update(row_terms)
+    return u, term
 
   # -- The horizontal stack: one pixel per level ------------------------------
 
-  def _h_block(self, blk, x, ctx, k, skip=None):
+  def _h_block(self, blk, x, px, k, skip=None):
     """Gated resnet block of the horizontal stack, at one pixel of level k."""
-    y = ctx.step(blk.h_conv1, self.act(x), k)
-    if skip is not None:  # the vertical half is in h_conv1's row term
-      y += tf.matmul(self.act(skip), blk.h_skip_h)
-    y = ctx.step(blk.h_conv2, self.act(y), k)
+    if skip is None:
+      y = px.step(blk.h_conv1, px.act(x))
+    else:  # the vertical half of the skip is in h_conv1's row term
+      merged = px.weights[blk.h_conv1.name]['current_and_skip']
+      px.push(blk.h_conv1, px.act(x))
+      inputs = px.act(skip)
+      if blk.h_conv1.has_current_taps(0):
+        inputs = tf.concat([px.cache[blk.h_conv1.name], inputs], -1)
+      y = px.terms[blk.h_conv1.name] + tf.matmul(inputs, merged)
+    y = px.step(blk.h_conv2, px.act(y))
     return x + _gate(y)
 
-  def _level(self, k, deepest, s, ctx, h):
-    """Level k's work at this pixel, given its first horizontal value `h`.
+  def _pixel_level(self, k, px, first):
+    """Level k's work at this pixel; `first(px)` gives its first value.
 
-    Runs the down blocks, the deeper levels where this column reaches them,
+    Runs the down blocks, the deeper levels where this pixel reaches them,
     then the up blocks. Returns level k's up-path output.
     """
+    px.read_terms(k, self.terms[k])
+    h = first(px)
     skips = [h]
     for blk in self.down[k]:
-      h = self._h_block(blk, h, ctx, k)
+      h = self._h_block(blk, h, px, k)
       skips.append(h)
     if k < self.levels - 1:
-      ctx.push(self.h_down[k], h)
-    if k < deepest:
-      self._deeper(k + 1, deepest, s, ctx)
-    if k == self.levels - 1:
-      u = skips.pop()
+      px.push(self.h_down[k], h)
+      self._deeper_pixel(k, px)
+      u = px.output(self.h_up[k], px.up_phase(k))
     else:
-      u = ctx.output(self.h_up[k], k, row_phase=(s >> k) & 1,
-                     col_phase=ctx.col(k) % 2)
+      u = skips.pop()
     for blk in self.up[k]:
-      u = self._h_block(blk, u, ctx, k, skip=skips.pop())
+      u = self._h_block(blk, u, px, k, skip=skips.pop())
     if k > 0:
-      ctx.push(self.h_up[k - 1], u)
-      ctx.store(k, self.pixel_inputs[k])
+      px.push(self.h_up[k - 1], u)
+      px.record(k, self.records[k])
     return u
 
-  def _deeper(self, k, deepest, s, ctx):
-    """Runs levels k.. if this pixel's column is a multiple of 2^k.
+  def _deeper_pixel(self, k, px):
+    """Levels > k at this pixel, if its row and column reach level k+1.
 
-    Only caches and row stores of levels >= k change, so only those go
-    through the `tf.cond`.
+    Only caches of levels > k change, so only those go through the
+    `tf.cond`; it also returns what those levels record (zeros where they
+    do not run), which the pixel loop writes outside any cond.
     """
-    levels = range(k, deepest + 1)
-    names = [c.name for l in levels for c in self.pixel_inputs[l]]
+    names = [c.name for l in range(k + 1, self.levels)
+             for c in self.records[l]]
+    levels = range(k + 1, self.levels)
 
-    def state(c):
-      return {n: c.hcache[n] for n in names}, {l: c.records[l] for l in levels}
+    def out(p, records):
+      return {n: p.cache[n] for n in names}, [records(l) for l in levels]
 
     def run():
-      sub = ctx.branch()
-      self._level(k, deepest, s, sub, sub.output(self.h_down[k - 1], k))
-      return state(sub)
+      sub = px.branch()
+      self._pixel_level(k + 1, sub, lambda s: s.output(self.h_down[k]))
+      return out(sub, lambda l: sub.recorded[l])
 
-    hcache, records = tf.cond(ctx.j % 2 ** k == 0, run, lambda: state(ctx))
-    ctx.hcache.update(hcache)
-    ctx.records.update(records)
+    def skip():
+      return out(px, lambda l: tf.zeros(
+          [px.batch, sum(c.in_channels for c in self.records[l])], self.dtype))
+
+    cache, records = tf.cond(px.depth > k, run, skip)
+    px.cache.update(cache)
+    px.recorded.update(zip(levels, records))
 
   # -- The whole image ---------------------------------------------------------
 
-  def generate(self, n, cond, seed, return_params=False, progress=False):
-    """Draws `n` images.
+  def generate(self, cond, gumbel, uniform, return_params=False,
+               progress=None):
+    """Draws `B` images, given all their noise.
 
     Args:
-      n: the batch size, a Python int or an int32 scalar tensor (then one
-        trace serves every batch size).
-      cond: [n, D] flattened conditional input, or None.
-      seed: stateless seed, int32 [2].
+      cond: [B, D] flattened conditional input, or None.
+      gumbel: [H, W, B, M] standard Gumbel noise (picks the components).
+      uniform: [H, W, B, C] uniform (0, 1) noise (the logistic draws).
       return_params: also return the mixture parameters used at each pixel.
-      progress: show a Keras progress bar over image rows.
+      progress: None, or a Python function called with each finished row
+        index (through `tf.py_function`; not for XLA).
 
     Returns:
-      samples: [n, H, W, C] integer pixel values (as `dtype`).
-      raw_params: [n, H, W, M * num_params] head outputs, if requested.
+      samples: [B, H, W, C] integer pixel values (as `dtype`).
+      raw_params: [B, H, W, M * num_params] head outputs, if requested.
     """
-    self._prepare(cond)
-    dtype, tile, levels = self.dtype, self.tile, self.levels
-    low = tf.cast(self.low, dtype)
-    high = tf.cast(self.high, dtype)
-    h, w, c = self.height, self.width, self.channels
-    gumbel, uniform = mixture.noise(seed, [h, w, n], self.num_mix, c, dtype)
-    raw_size = self.head.kernel.shape[-1]
+    weights = self.read_weights(cond)
+    dtype = self.dtype
+    batch = tf.shape(gumbel)[2]
+    low, high = tf.cast(self.low, dtype), tf.cast(self.high, dtype)
+    h, w = self.height, self.width
+    raw_size = network.kernel_shape(self.head.layer)[-1]
 
-    vcache = {conv.name: conv.empty_cache(n, self._in_channels(conv), dtype)
-              for conv in self.row_convs}
-    last_rows = {
-        conv.name: tf.zeros([n, self._widths[k], self._in_channels(conv)],
-                            dtype)
-        for k, convs in self.pixel_inputs.items() for conv in convs}
-    images = tf.TensorArray(dtype, size=h, element_shape=[w, None, c])
+    vcache = {c.name: c.empty_cache(batch, dtype)
+              for convs in self.row_convs.values() for c in convs}
+    stores = {k: tf.zeros([batch, self.widths[k],
+                           sum(c.in_channels for c in convs)], dtype)
+              for k, convs in self.records.items()}
+    row_terms = {k: tf.zeros([self.widths[k], batch,
+                              sum(c.out_channels for c in convs)], dtype)
+                 for k, convs in self.terms.items()}
+    images = tf.TensorArray(dtype, size=h, element_shape=[w, None,
+                                                          self.channels])
     params = tf.TensorArray(dtype, size=h if return_params else 0,
                             element_shape=[w, None, raw_size])
+    row_depths = tf.constant(self.row_depths, tf.int32)
 
-    def row_tile(g, vcache, last_rows, images, params):
-      for s in range(tile):
-        i = g * tile + s
-        deepest = _deepest_level(s, levels)
-        row_terms = self._row_start(s, deepest, vcache, last_rows)
-        pixels, row_params, stored = self._run_row(
-            s, deepest, row_terms, gumbel[i], uniform[i], low, high,
-            return_params, n)
-        images = images.write(i, pixels)
-        if progress:
-          tf.py_function(self._progress, [i], [])
-        if return_params:
-          params = params.write(i, row_params)
-        scaled = tf.transpose(mixture.to_network_scale(pixels, low, high),
-                              [1, 0, 2])
-        self._push_image_row(vcache, scaled)
-        last_rows = dict(last_rows)
-        last_rows.update(stored)
-      return g + 1, vcache, last_rows, images, params
+    def row_body(i, vcache, stores, row_terms, images, params):
+      row = _RowState(self, weights, dict(vcache), stores, dict(row_terms),
+                      tf.gather(row_depths, i))
+      v = self.v_init(weights[self.v_init.name], row.vcache[self.v_init.name],
+                      0)
+      self._row_level(0, v, row, {c.name: row.row_term(c)
+                                  for c in self.h_init})
+      pixels, row_params, records = self._pixel_loop(
+          weights, row, gumbel[i], uniform[i], low, high, batch,
+          return_params)
+      images = images.write(i, pixels)
+      if return_params:
+        params = params.write(i, row_params)
+      if progress is not None:
+        with tf.control_dependencies([pixels]):
+          tf.py_function(progress, [i], [])
+      new_stores = {}
+      for k, ta in records.items():
+        latest = tf.transpose(ta.stack()[::2 ** k], [1, 0, 2])
+        new_stores[k] = (latest if k == 0
+                         else tf.where(row.depth >= k, latest, stores[k]))
+      scaled = tf.transpose(mixture.to_network_scale(pixels, low, high),
+                            [1, 0, 2])
+      name = self.v_init.name
+      row.vcache[name] = self.v_init.push(row.vcache[name], scaled)
+      return i + 1, row.vcache, new_stores, row.row_terms, images, params
 
-    _, _, _, images, params = tf.while_loop(
-        lambda g, *_: g < h // tile, row_tile,
-        (tf.constant(0), vcache, last_rows, images, params))
+    _, _, _, _, images, params = tf.while_loop(
+        lambda i, *_: i < h, row_body,
+        (tf.constant(0), vcache, stores, row_terms, images, params),
+        name='rows')
     samples = tf.transpose(images.stack(), [2, 0, 1, 3])
     if not return_params:
       return samples
     return samples, tf.transpose(params.stack(), [2, 0, 1, 3])
 
-  def _progress(self, row):
-    if int(row) == 0:
-      self._bar = tf_keras.utils.Progbar(self.height, unit_name='row')
-    self._bar.update(int(row) + 1)
-
-  def _push_image_row(self, vcache, scaled_row):
-    name = self.v_init.name
-    vcache[name] = self.v_init.push(vcache[name], scaled_row)
-
-  def _run_row(self, s, deepest, row_terms, gumbel_row, uniform_row, low,
-               high, return_params, n):
+  def _pixel_loop(self, weights, row, gumbel_row, uniform_row, low, high,
+                  batch, return_params):
     """The pixel loop of one full-resolution row.
 
     Returns:
       pixels: [W, B, C] sampled values.
       row_params: [W, B, P] raw head outputs (or None).
-      stored: {conv name: [B, W_in, C_in]}, the row just completed at each
-        running level, for the next row terms.
+      records: {level: TensorArray of W entries [B, sum of C_in]}, each
+        level's recorded inputs at every column (zeros where it did not
+        run).
     """
     dtype = self.dtype
-    running = range(deepest + 1)
-    hcache = {
-        conv.name: conv.empty_cache(n, self._in_channels(conv), dtype)
-        for k in running for conv in self.pixel_inputs[k]}
-    records = {k: tf.TensorArray(dtype, size=self._widths[k]) for k in running}
+    cache = {c.name: c.empty_cache(batch, dtype)
+             for convs in self.records.values() for c in convs}
+    records = {k: tf.TensorArray(dtype, size=self.width) for k in self.records}
     pixels = tf.TensorArray(dtype, size=self.width)
     row_params = tf.TensorArray(dtype, size=self.width if return_params else 0)
+    col_depths = tf.constant(self.col_depths, tf.int32)
 
-    def pixel(j, hcache, records, pixels, row_params):
-      ctx = _PixelContext(hcache, records, row_terms, j)
-      h = ctx.output(self.h_init[0], 0) + ctx.output(self.h_init[1], 0)
-      u = self._level(0, deepest, s, ctx, h)
-      raw = self.head(tf.nn.elu(u))
+    def body(j, cache, records, pixels, row_params):
+      px = _PixelState(self, weights, dict(cache), row, j,
+                       tf.minimum(row.depth, tf.gather(col_depths, j)), batch)
+      u = self._pixel_level(0, px, lambda p: p.output(self.h_init[0]) +
+                            p.output(self.h_init[1]))
+      raw = Dense.apply(weights[self.head.name], tf.nn.elu(u))
       x, scaled = mixture.sample_pixel(
           mixture.split_params(raw, self.channels, self.num_mix),
           gumbel_row[j], uniform_row[j], low, high)
       for conv in self.h_init:
-        ctx.push(conv, scaled)
-      ctx.store(0, self.pixel_inputs[0])
+        px.push(conv, scaled)
+      px.record(0, self.records[0])
+      records = {k: ta.write(j, px.recorded[k]) for k, ta in records.items()}
       pixels = pixels.write(j, x)
       if return_params:
         row_params = row_params.write(j, raw)
-      return j + 1, ctx.hcache, ctx.records, pixels, row_params
+      return j + 1, px.cache, records, pixels, row_params
 
     _, _, records, pixels, row_params = tf.while_loop(
-        lambda j, *_: j < self.width, pixel,
-        (tf.constant(0), hcache, records, pixels, row_params))
-
-    stored = {}
-    for k in running:
-      row = tf.transpose(records[k].stack(), [1, 0, 2])
-      convs = self.pixel_inputs[k]
-      sizes = [self._in_channels(conv) for conv in convs]
-      for conv, part in zip(convs, tf.split(row, sizes, axis=-1)):
-        stored[conv.name] = part
+        lambda j, *_: j < self.width, body,
+        (tf.constant(0), cache, records, pixels, row_params), name='pixels')
     return (pixels.stack(), row_params.stack() if return_params else None,
-            stored)
+            records)
 
 
-class _PixelContext:
-  """Per-pixel bookkeeping while tracing one pixel (or one `tf.cond` branch).
+class _RowState:
+  """What one row's trace (or one `tf.cond` branch of it) works on.
 
-  Holds the current-row caches of the pixel convolutions and the per-level
-  row stores, records each convolution's input for the row store, and reads
-  row terms at the output column.
+  `vcache` and `row_terms` are this scope's copies; `stores` (each level's
+  latest completed row of recorded inputs) is read-only within a row.
   """
 
-  def __init__(self, hcache, records, row_terms, j):
-    self.hcache = dict(hcache)
-    self.records = dict(records)
+  def __init__(self, gen, weights, vcache, stores, row_terms, depth,
+               gate=True):
+    self.gen = gen
+    self.weights = weights
+    self.vcache = vcache
+    self.stores = stores
     self.row_terms = row_terms
-    self.j = j
-    self.recorded = {}
+    self.depth = depth  # the deepest level running on this row
+    self._prev_rows = {}
+    # A transposed h_up[k] has current-row taps only in row phase 0, i.e.
+    # where level k+1 runs on this row: gate its weights once per row.
+    self.up_current = {}
+    for k, conv in enumerate(gen.h_up if gate else ()):
+      current = weights[conv.name]['current'][0]
+      self.up_current[conv.name] = None if current is None else (
+          current * tf.cast(depth > k, current.dtype))
 
   def branch(self):
-    return _PixelContext(self.hcache, self.records, self.row_terms, self.j)
+    sub = _RowState(self.gen, self.weights, dict(self.vcache), self.stores,
+                    dict(self.row_terms), self.depth, gate=False)
+    sub.up_current = self.up_current
+    return sub
+
+  def row_term(self, conv, phase=0):
+    """`conv`'s row term [B, W_out, C_out] on this row."""
+    level = self.gen.record_level[conv.name]
+    if level not in self._prev_rows:  # one split per level and scope
+      convs = self.gen.records[level]
+      parts = tf.split(self.stores[level], [c.in_channels for c in convs],
+                       axis=-1)
+      self._prev_rows[level] = {c.name: p for c, p in zip(convs, parts)}
+    return conv.row_term(self.weights[conv.name],
+                         self._prev_rows[level][conv.name], phase)
+
+
+class _PixelState:
+  """What one pixel's trace (or one `tf.cond` branch of it) works on.
+
+  Holds this scope's copy of the current-row caches, the row terms read at
+  this pixel's column, the values recorded for the row stores, and the
+  activations already computed (concat_elu costs three ops; skips reuse
+  the down path's).
+  """
+
+  def __init__(self, gen, weights, cache, row, j, depth, batch):
+    self.gen = gen
+    self.weights = weights
+    self.cache = cache
+    self.row = row
+    self.j = j
+    self.depth = depth  # the deepest level running at this pixel
+    self.batch = batch
+    self.terms = {}
+    self.pushed = {}
+    self.recorded = {}
+    self._acts = {}
+
+  def branch(self):
+    sub = _PixelState(self.gen, self.weights, dict(self.cache), self.row,
+                      self.j, self.depth, self.batch)
+    sub.terms = dict(self.terms)
+    return sub
 
   def col(self, level):
     """This pixel's column index at `level` (where it runs)."""
-    return self.j // 2 ** level
+    return self.j if level == 0 else tf.bitwise.right_shift(self.j, level)
+
+  def up_phase(self, level):
+    """The column parity at `level`, which picks a transposed conv's taps."""
+    return tf.bitwise.bitwise_and(self.col(level), 1)
+
+  def act(self, x):
+    key = x.ref()
+    if key not in self._acts:
+      self._acts[key] = self.gen.act(x)
+    return self._acts[key]
+
+  def read_terms(self, level, convs):
+    """One gather and one split: the row terms of `level` at this column."""
+    parts = tf.split(tf.gather(self.row.row_terms[level], self.col(level)),
+                     [c.out_channels for c in convs], axis=-1)
+    self.terms.update((c.name, p) for c, p in zip(convs, parts))
 
   def push(self, conv, value):
-    """Adds `value` to `conv`'s current-row cache and to the row store."""
-    self.hcache[conv.name] = conv.push(self.hcache[conv.name], value)
-    self.recorded[conv.name] = value
+    """Adds `value` to `conv`'s current-row cache and to its record."""
+    self.cache[conv.name] = conv.push(self.cache[conv.name], value)
+    self.pushed[conv.name] = value
 
-  def store(self, level, convs):
-    """Writes this pixel's inputs of `convs` (level `level`) to its store."""
-    values = tf.concat([self.recorded[c.name] for c in convs], axis=-1)
-    self.records[level] = self.records[level].write(self.col(level), values)
+  def record(self, level, convs):
+    """This pixel's inputs of `convs` (at `level`), concatenated."""
+    self.recorded[level] = tf.concat([self.pushed[c.name] for c in convs], -1)
 
-  def output(self, conv, out_level, row_phase=0, col_phase=0):
-    """The convolution's output at this pixel's position on `out_level`."""
-    term = self.row_terms[conv.name]
-    if term.shape.rank == 3:
-      term = term[self.col(out_level)]
-    # A transposed convolution's input row may not run on this row; then it
-    # has no current-row taps here and its cache is not needed.
-    cur = conv.pixel_term(self.hcache.get(conv.name), row_phase, col_phase)
+  def output(self, conv, col_phase=None):
+    """The convolution's output at this pixel (its output level's column).
+
+    Where the taps depend on the row phase (`h_up`), they exist only in
+    phase 0 (checked at construction), i.e. on rows where the input level
+    runs; elsewhere the row term is the whole output.
+    """
+    term = self.terms[conv.name]
+    if conv.geometry.transposed:
+      weights = self.row.up_current[conv.name]
+      if weights is None:
+        return term
+      if weights.shape.rank == 3:
+        weights = tf.gather(weights, col_phase)
+      return term + tf.matmul(self.cache[conv.name], weights)
+    cur = conv.pixel_term(self.weights[conv.name], self.cache[conv.name])
     return term if cur is None else term + cur
 
-  def step(self, conv, value, level):
+  def step(self, conv, value):
     """Pushes a same-level convolution's input and returns its output."""
     self.push(conv, value)
-    return self.output(conv, level)
+    return self.output(conv)
