@@ -64,12 +64,18 @@ class _CachedConv:
         else (shape[2], shape[3]))
 
   def read_weights(self):
-    """The current kernel `[kh, kw, ...]` and bias, as tensors (in-trace)."""
+    """The current kernel `[kh, kw, ...]`, its rows and the bias, as tensors.
+
+    Read once per call, outside the loops, so that no loop body reads a
+    variable or slices a kernel.
+    """
     kernel, bias = network.kernel_and_bias(self.layer)
-    return {'kernel': kernel, 'bias': bias}
+    kernel = tf.convert_to_tensor(kernel)
+    return {'kernel': kernel, 'rows': tf.unstack(kernel),
+            'bias': tf.convert_to_tensor(bias)}
 
   def _row(self, weights, row, kernel_row):
-    return _row_conv(row, weights['kernel'][kernel_row], self.geometry.stride,
+    return _row_conv(row, weights['rows'][kernel_row], self.geometry.stride,
                      self.geometry.transposed)
 
 
@@ -93,11 +99,29 @@ class RowConv(_CachedConv):
   def push(self, cache, row):
     return tf.concat([cache[:, 1:], row[:, tf.newaxis]], axis=1)
 
+  def read_weights(self):
+    """Adds `fused`: per row phase, the kernel rows that read the cache in
+    order (one convolution over the whole cache), or None."""
+    weights = super().read_weights()
+    weights['fused'] = []
+    for phase in range(len(self.geometry.row_taps)):
+      first = self.geometry.contiguous_rows(phase)
+      weights['fused'].append(
+          None if first is None
+          else weights['kernel'][first:first + self.window])
+    return weights
+
   def __call__(self, weights, cache, row_phase):
     """Output row of the given phase (output row index mod 2), [B, W, C_out].
 
     `row_phase` is a Python int: the generator knows it statically.
     """
+    fused = weights['fused'][row_phase]
+    if fused is not None:  # one 'valid' convolution down the cached rows
+      before, after = self.geometry.col_padding
+      out = tf.nn.conv2d(cache, fused, [1, 1, self.geometry.stride, 1],
+                         padding=[[0, 0], [0, 0], [before, after], [0, 0]])
+      return out[:, 0] + weights['bias']
     out = weights['bias']
     for kernel_row, offset, _ in self.geometry.row_taps[row_phase]:
       out = out + self._row(weights, cache[:, self.window - 1 + offset],
@@ -119,6 +143,13 @@ class PixelConv(_CachedConv):
     super().__init__(layer, in_height, in_width, lag)
     self.prev_row, self.cur_row, self.cur_cols = self.geometry.pixel_split()
     self.window = self.geometry.col_window
+    # Same-level convolutions (the blocks') carry partial sums instead of
+    # inputs: each input is multiplied once, by all its taps side by side,
+    # and the products wait for the outputs they belong to. A pixel then
+    # costs one matmul and no cache shuffling (under XLA, the slices and
+    # adds fuse into the next op).
+    self.carries = (not self.geometry.transposed and lag == 0
+                    and self.geometry.stride == 1 and self.window > 0)
 
   def has_current_taps(self, row_phase):
     """Whether any kernel tap reads the row being generated in this phase."""
@@ -144,10 +175,36 @@ class PixelConv(_CachedConv):
       per_col = [zeros if m is None else m for m in per_col]
       current.append(per_col[0] if len(per_col) == 1 else tf.stack(per_col))
     weights['current'] = current
+    if self.carries:
+      # [C_in, window * C_out]: block d holds the taps of the input d
+      # columns before the output (d = 0: the current one).
+      flat = tf.reshape(current[0], [self.window, self.in_channels,
+                                     self.out_channels])
+      weights['spread'] = tf.concat(tf.unstack(flat[::-1]), axis=1)
     return weights
 
   def empty_cache(self, batch, dtype):
+    """Zeros: the flat input cache, or the `window - 1` latest products."""
+    if self.carries:
+      return [tf.zeros([batch, self.window * self.out_channels], dtype)
+              for _ in range(self.window - 1)]
     return tf.zeros([batch, self.window * self.in_channels], dtype)
+
+  def step(self, weights, cache, value):
+    """Takes this pixel's input `value` [B, C_in] at the output's column.
+
+    Returns the current-row taps' output [B, C_out] (or None, if there are
+    none) and the new cache.
+    """
+    if not self.carries:
+      cache = self.push(cache, value)
+      return self.pixel_term(weights, cache), cache
+    product = tf.matmul(value, weights['spread'])
+    c = self.out_channels
+    out = product[:, :c]
+    for d, older in enumerate(cache, 1):  # products of earlier columns
+      out += older[:, d * c:(d + 1) * c]
+    return out, ([product] + cache)[:self.window - 1]
 
   def push(self, cache, value):
     """Appends `value` [B, C_in] to the flat cache, dropping the oldest."""
@@ -196,7 +253,7 @@ class PixelConv(_CachedConv):
                 for b, off in self.cur_cols[col_phase])
     if kernel_row is None or not taps:
       return None
-    k = kernel[kernel_row]
+    k = kernel[kernel_row]  # outside the loops (read_weights)
     if self.geometry.transposed:  # [kw, C_out, C_in] -> [kw, C_in, C_out]
       k = tf.transpose(k, [0, 2, 1])
     blocks = [k[taps[slot]] if slot in taps else tf.zeros_like(k[0])
@@ -213,7 +270,8 @@ class Dense:
 
   def read_weights(self):
     kernel, bias = network.kernel_and_bias(self.layer)
-    return {'kernel': kernel, 'bias': bias}
+    return {'kernel': tf.convert_to_tensor(kernel),
+            'bias': tf.convert_to_tensor(bias)}
 
   @staticmethod
   def apply(weights, x, kernel=None):

@@ -51,11 +51,17 @@ def axis_taps(kernel_len, stride, transposed, in_len):
               for a in range(kernel_len) if (q + pad - a) % 2 == 0)
         for q in range(stride))
     return AxisTaps(phases, 1. / stride)
-  out_len = -(-in_len // stride)
-  pad = max((out_len - 1) * stride + kernel_len - in_len, 0) // 2
+  pad, _ = same_padding(kernel_len, stride, in_len)
   # Output o reads input stride * o - pad + a through tap a.
   return AxisTaps((tuple((a, a - pad) for a in range(kernel_len)),),
                   float(stride))
+
+
+def same_padding(kernel_len, stride, in_len):
+  """(before, after): TF's 'same' padding of one axis of a convolution."""
+  out_len = -(-in_len // stride)
+  total = max((out_len - 1) * stride + kernel_len - in_len, 0)
+  return total // 2, total - total // 2
 
 
 def kernel_mask(conv_layer):
@@ -82,6 +88,8 @@ class ConvGeometry:
     col_taps: per output-column phase, `(kernel_col, offset, rel)` likewise.
     mask: the [kh, kw] boolean mask.
     in_per_out: input positions per output position (2, 1 or 1/2).
+    col_padding: 'same' padding (before, after) of the columns (None if
+      transposed).
   """
   name: str
   transposed: bool
@@ -90,6 +98,19 @@ class ConvGeometry:
   col_taps: tuple
   mask: np.ndarray
   in_per_out: float
+  col_padding: tuple = None
+
+  def contiguous_rows(self, row_phase):
+    """First kernel row if this phase's taps read the whole row cache in
+    order (one kernel row per cached row, oldest first), else None: then
+    one convolution over the cache computes the output row."""
+    taps = self.row_taps[row_phase]
+    window = self.row_window
+    if self.transposed or len(taps) != window:
+      return None
+    first = taps[0][0]
+    expected = [(first + r, r - window + 1) for r in range(window)]
+    return first if [(a, off) for a, off, _ in taps] == expected else None
 
   @property
   def row_window(self):
@@ -180,4 +201,5 @@ def conv_geometry(conv_layer, in_height, in_width, lag=0):
       name=conv_layer.name, transposed=transposed, stride=stride,
       row_taps=classify(row_axis, lambda a: mask[a].any()),
       col_taps=classify(col_axis, lambda b: mask[:, b].any()),
-      mask=mask, in_per_out=row_axis.in_per_out)
+      mask=mask, in_per_out=row_axis.in_per_out,
+      col_padding=None if transposed else same_padding(kw, stride, in_width))

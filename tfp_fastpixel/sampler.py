@@ -177,13 +177,8 @@ class CachedGenerator:
           weights[dense.name]['term'] = term
     for blk in (b for lvl in self.up for b in lvl):
       skip = weights[blk.h_skip.name]
-      skip['v_half'], h_half = Dense.split_concat_input(
+      skip['v_half'], skip['h_half'] = Dense.split_concat_input(
           skip['kernel'], self.filters, self.activation)
-      # The horizontal half joins conv1's current-row taps in one matmul.
-      conv1 = weights[blk.h_conv1.name]
-      conv1['current_and_skip'] = (
-          h_half if conv1['current'][0] is None
-          else tf.concat([conv1['current'][0], h_half], 0))
     return weights
 
   def _cond_term(self, weights, dense):
@@ -277,15 +272,9 @@ class CachedGenerator:
 
   def _h_block(self, blk, x, px, k, skip=None):
     """Gated resnet block of the horizontal stack, at one pixel of level k."""
-    if skip is None:
-      y = px.step(blk.h_conv1, px.act(x))
-    else:  # the vertical half of the skip is in h_conv1's row term
-      merged = px.weights[blk.h_conv1.name]['current_and_skip']
-      px.push(blk.h_conv1, px.act(x))
-      inputs = px.act(skip)
-      if blk.h_conv1.has_current_taps(0):
-        inputs = tf.concat([px.cache[blk.h_conv1.name], inputs], -1)
-      y = px.terms[blk.h_conv1.name] + tf.matmul(inputs, merged)
+    y = px.step(blk.h_conv1, px.act(x))
+    if skip is not None:  # the vertical half of the skip is in the row term
+      y += tf.matmul(px.act(skip), px.weights[blk.h_skip.name]['h_half'])
     y = px.step(blk.h_conv2, px.act(y))
     return x + _gate(y)
 
@@ -578,6 +567,9 @@ class _PixelState:
     return term if cur is None else term + cur
 
   def step(self, conv, value):
-    """Pushes a same-level convolution's input and returns its output."""
-    self.push(conv, value)
-    return self.output(conv)
+    """Feeds a same-level convolution its input here; returns its output."""
+    cur, self.cache[conv.name] = conv.step(self.weights[conv.name],
+                                           self.cache[conv.name], value)
+    self.pushed[conv.name] = value
+    term = self.terms[conv.name]
+    return term if cur is None else term + cur
