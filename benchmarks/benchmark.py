@@ -1,26 +1,40 @@
-"""FastPixelCNN's sampler vs TFP's sampler vs one forward pass, same weights.
+"""FastPixelCNN's sampler, graph and XLA, vs TFP's sampler and one forward
+pass, on the same weights.
 
 Every number in one table comes from one run, so the ratios are fair on any
-machine. TFP's `sample()` runs the whole network once per pixel; it is run
-in full when that is estimated to take under `--tfp_budget` seconds (best
-of two calls where two fit, else its first call, marked so), and otherwise
-estimated as (H*W + 1) forward passes (marked "est.").
+machine. For each row and each path (graph mode, XLA):
 
-  python benchmarks/benchmark.py --suite main      # QuickDraw + CIFAR configs
-  python benchmarks/benchmark.py --suite scaling   # image side and batch
-  python benchmarks/benchmark.py --suite all --out benchmarks/results.md
+* ops/px: ops dispatched per generated pixel (see `op_counts.py`): graph
+  ops for the graph path; for XLA, kernels (fusions, dots, convolutions,
+  custom calls) in the optimised HLO, with every working instruction in
+  brackets;
+* trace+compile: the first call minus a steady call (Python tracing, graph
+  optimisation, XLA compilation);
+* steady: the best of two later calls (new seeds, same batch size), and its
+  ratio to one forward pass.
+
+TFP's `sample()` runs the whole network once per pixel; it is run in full
+when that is estimated to take under `--tfp_budget` seconds and otherwise
+estimated as (H*W + 1) forward passes ("est."). "auto" is the path
+`jit_compile=None` picks for that model on this machine.
+
+  python benchmarks/benchmark.py --suite issue     # the issue's rows
+  python benchmarks/benchmark.py --suite all --out benchmarks/results_cpu.md
 """
 import argparse
 import json
+import os
 import platform
 import sys
 import time
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_fastpixel import FastPixelCNN
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import op_counts  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_fastpixel import FastPixelCNN  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_fastpixel import mixture  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 tfd = tfp.distributions
 
@@ -28,24 +42,51 @@ QUICKDRAW = dict(image_shape=(28, 28, 1), conditional_shape=(), num_resnet=5,
                  num_hierarchies=3, num_filters=128, num_logistic_mix=5)
 CIFAR = dict(image_shape=(32, 32, 3), num_resnet=5, num_hierarchies=3,
              num_filters=160, num_logistic_mix=10)
-SMALL = dict(num_resnet=2, num_hierarchies=3, num_filters=32,
-             num_logistic_mix=5)
+SMALL = dict(image_shape=(16, 16, 1), num_resnet=2, num_hierarchies=2,
+             num_filters=32, num_logistic_mix=3)
+SCALING = dict(num_resnet=2, num_hierarchies=3, num_filters=32,
+               num_logistic_mix=5)
 
 
 def _timed(fn, repeats=1):
-  """Best wall time of `repeats` calls (seconds) and the last result."""
-  best, out = float('inf'), None
+  """Best wall time of `repeats` calls (seconds)."""
+  best = float('inf')
   for _ in range(repeats):
     start = time.perf_counter()
     out = fn()
     if isinstance(out, tf.Tensor):
       out.numpy()
     best = min(best, time.perf_counter() - start)
-  return best, out
+  return best
 
 
-def measure(name, config, batch, tfp_budget, repeats=2):
-  """One table row: times (s) and ratios for `config` at `batch`."""
+def _path(dist, batch, kwargs, xla, h, w, count_ops):
+  """trace+compile, steady and ops/px of one path of `dist`'s sampler."""
+  dist._jit_compile = xla  # pylint: disable=protected-access
+  first = _timed(lambda: dist.sample(batch, seed=0, **kwargs))
+  steady = _timed(lambda: dist.sample(batch, seed=1, **kwargs), repeats=2)
+  out = dict(compile=max(first - steady, 0.), steady=steady)
+  if not count_ops:
+    return out
+  cond = kwargs.get('conditional_input')
+  cond = None if cond is None else tf.reshape(cond, [batch, -1])
+  if xla:
+    gumbel, uniform = mixture.noise(tf.constant([0, 0]), [h, w, batch],
+                                    dist._num_logistic_mix,  # pylint: disable=protected-access
+                                    dist.image_shape[-1], dist.dtype)
+    hlo = dist._compiled_core.experimental_get_compiler_ir(  # pylint: disable=protected-access
+        cond, gumbel, uniform, False, None)(stage='optimized_hlo')
+    out['ops'], out['work'] = op_counts.xla_ops_per_pixel(hlo, h, w)
+  else:
+    fn = dist._generate.get_concrete_function(  # pylint: disable=protected-access
+        tf.constant(batch), cond, tf.constant([0, 0]), False, False, False)
+    out['ops'] = op_counts.graph_ops_per_pixel(fn, h, w)
+  return out
+
+
+def measure(name, config, batch, tfp_budget, count_ops=True):
+  """One table row: both paths, TFP's sampler and one forward pass."""
+  tf.keras.utils.set_random_seed(0)
   dist = FastPixelCNN(**config)
   h, w, c = config['image_shape']
   cond = (tf.zeros([batch] + list(config['conditional_shape']))
@@ -54,67 +95,89 @@ def measure(name, config, batch, tfp_budget, repeats=2):
   inputs = images if cond is None else [images, cond]
   forward = tf.function(lambda: dist.network(inputs, training=False))
   forward()  # trace, and weight norm's data-dependent init
-  t_forward, _ = _timed(forward, repeats=3)
+  t_forward = _timed(forward, repeats=3)
 
   kwargs = {} if cond is None else {'conditional_input': cond}
-  t_first, _ = _timed(lambda: dist.sample(batch, seed=0, **kwargs))
-  t_fast, _ = _timed(lambda: dist.sample(batch, seed=1, **kwargs), repeats)
+  graph = _path(dist, batch, kwargs, False, h, w, count_ops)
+  xla = _path(dist, batch, kwargs, True, h, w, count_ops)
+  dist._jit_compile = None  # pylint: disable=protected-access
+  auto = 'XLA' if dist.uses_xla() else 'graph'
 
   estimate = (h * w + 1) * t_forward
   if estimate < tfp_budget:
     tfp_sample = tf.function(
         lambda: tfd.PixelCNN._sample_n(dist, batch, seed=2, **kwargs))  # pylint: disable=protected-access
-    # Its first call includes tracing; where there is time, take a second.
-    twice = 2 * estimate < tfp_budget
-    t_tfp, _ = _timed(tfp_sample, repeats=2 if twice else 1)
-    tfp_note = '' if twice else ' (1st call)'
+    t_tfp = _timed(tfp_sample, repeats=2 if 2 * estimate < tfp_budget else 1)
+    tfp_note = ''
   else:
     t_tfp, tfp_note = estimate, ' est.'
+  best = (xla if auto == 'XLA' else graph)['steady']
   return dict(name=name, batch=batch, shape='x'.join(map(str, (h, w, c))),
-              forward=t_forward, tfp=t_tfp, tfp_note=tfp_note, first=t_first,
-              fast=t_fast, speedup=t_tfp / t_fast, vs_forward=t_fast / t_forward)
+              forward=t_forward, tfp=t_tfp, tfp_note=tfp_note, graph=graph,
+              xla=xla, auto=auto, speedup=t_tfp / best)
+
+
+def _ops(p):
+  if 'ops' not in p:
+    return '-'
+  return (f"{p['ops']:.0f}" if 'work' not in p
+          else f"{p['ops']:.0f} ({p['work']:.0f})")
 
 
 def row_markdown(r):
-  return (f"| {r['name']} | {r['shape']} | {r['batch']} | {r['forward']:.3f} | "
-          f"{r['tfp']:.1f}{r['tfp_note']} | {r['first']:.1f} | {r['fast']:.2f} | "
-          f"**{r['speedup']:.0f}x** | {r['vs_forward']:.2f}x |")
+  g, x, f = r['graph'], r['xla'], r['forward']
+  return (f"| {r['name']} | {r['shape']} | {r['batch']} | {f:.3f} | "
+          f"{r['tfp']:.1f}{r['tfp_note']} | "
+          f"{_ops(g)} | {g['compile']:.1f} | {g['steady']:.3f} | "
+          f"{g['steady'] / f:.2f}x | "
+          f"{_ops(x)} | {x['compile']:.1f} | {x['steady']:.3f} | "
+          f"{x['steady'] / f:.2f}x | {r['auto']} | **{r['speedup']:.0f}x** |")
 
 
-HEADER = ('| model | image | batch | 1 forward (s) | TFP sample (s) | fast, 1st '
-          'call incl. trace (s) | fast (s) | fast vs TFP | fast / forward |\n'
-          '|---|---|---|---|---|---|---|---|---|')
+HEADER = (
+    '| model | image | batch | 1 forward (s) | TFP sample (s) | '
+    'graph ops/px | graph trace+compile (s) | graph steady (s) | '
+    'graph / forward | XLA ops/px (all) | XLA trace+compile (s) | '
+    'XLA steady (s) | XLA / forward | auto | auto vs TFP |\n'
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
 
 
 def suites(name):
-  main = [('QuickDraw post', QUICKDRAW, 8), ('PixelCNN++ CIFAR', CIFAR, 16)]
-  scaling = ([(f'side {s}', dict(SMALL, image_shape=(s, s, 1)), 8)
-              for s in (8, 16, 32, 64)] +
-             [(f'batch {b}', dict(SMALL, image_shape=(16, 16, 1)), b)
-              for b in (1, 4, 16, 64)])
-  return {'main': main, 'scaling': scaling, 'all': main + scaling}[name]
+  issue = [('small', SMALL, 8), ('QuickDraw post', QUICKDRAW, 8),
+           ('QuickDraw post', QUICKDRAW, 64), ('PixelCNN++ CIFAR', CIFAR, 16)]
+  scaling = ([(f'side {s}', dict(SCALING, image_shape=(s, s, 1)), 8)
+              for s in (8, 32, 64)] +
+             [(f'batch {b}', dict(SCALING, image_shape=(16, 16, 1)), b)
+              for b in (1, 64)])
+  return {'issue': issue, 'scaling': scaling, 'all': issue + scaling}[name]
 
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__,
                                    formatter_class=argparse.RawTextHelpFormatter)
-  parser.add_argument('--suite', default='main',
-                      choices=['main', 'scaling', 'all'])
+  parser.add_argument('--suite', default='issue',
+                      choices=['issue', 'scaling', 'all'])
+  parser.add_argument('--only', help='run only rows whose name contains this')
   parser.add_argument('--tfp_budget', type=float, default=120.,
                       help='run TFP sample() in full below this estimate (s)')
+  parser.add_argument('--no_ops', action='store_true',
+                      help='skip the ops/px columns (they recompile)')
   parser.add_argument('--out', help='also write the markdown table here')
   parser.add_argument('--json', help='also write raw rows as JSON here')
   args = parser.parse_args(argv)
 
   device = ('GPU: ' + tf.config.list_physical_devices('GPU')[0].name
             if tf.config.list_physical_devices('GPU') else
-            f'CPU ({platform.processor() or platform.machine()})')
+            f'CPU ({platform.processor() or platform.machine()}, '
+            f'{os.cpu_count()} cores)')
   lines = [f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
            f'{tfp.__version__}, {device}', '', HEADER]
   print('\n'.join(lines), flush=True)
   rows = []
   for name, config, batch in suites(args.suite):
-    r = measure(name, config, batch, args.tfp_budget)
+    if args.only and args.only not in name:
+      continue
+    r = measure(name, config, batch, args.tfp_budget, not args.no_ops)
     rows.append(r)
     lines.append(row_markdown(r))
     print(lines[-1], flush=True)

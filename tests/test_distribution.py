@@ -236,6 +236,8 @@ def test_r_doubles_are_accepted_and_fractions_rejected():
     (dict(image_shape=(8, 8, 1), receptive_field_dims=(3, 4)), ValueError,
      'receptive_field_dims.*odd'),
     (dict(image_shape=(8, 8, 1), dtype=tf.int32), TypeError, 'dtype'),
+    (dict(image_shape=(8, 8, 1), jit_compile='yes'), TypeError,
+     'jit_compile.*None, True or False'),
 ])
 def test_bad_constructor_arguments(kwargs, error, pattern):
   with pytest.raises(error, match=pattern):
@@ -265,3 +267,33 @@ def test_bad_sampling_and_scoring_input(small_conditional):
                                       num_hierarchies=1))
   with pytest.raises(ValueError, match='conditional_shape=None'):
     unconditional.sample(2, conditional_input=1.)
+
+
+# -- Graph and XLA paths --------------------------------------------------------
+
+def test_graph_and_xla_paths_draw_the_same_images_for_a_seed():
+  # The noise is drawn outside the compiled core, so both paths make the
+  # same draws; only float rounding in the network may tip a rare pixel.
+  args = dict(TINY, image_shape=(4, 4, 3), num_hierarchies=2, high=7,
+              conditional_shape=())
+  graph = FastPixelCNN(jit_compile=False, **args)
+  xla = from_pixelcnn(graph, jit_compile=True)
+  assert not graph.uses_xla() and xla.uses_xla()
+  a = graph.sample(16, seed=3, conditional_input=2.).numpy()
+  b = xla.sample(16, seed=3, conditional_input=2.).numpy()
+  assert np.mean(a == b) > 0.99
+  c = xla.sample(16, seed=4, conditional_input=2.).numpy()
+  assert np.mean(b == c) < 0.9  # the seed matters
+
+
+def test_automatic_path_and_progress(capsys):
+  dist = FastPixelCNN(**dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2))
+  assert dist.jit_compile is None
+  assert isinstance(dist.uses_xla(), bool)
+  # The progress bar is a host callback, so it takes the graph path.
+  assert not dist.uses_xla(progress=True)
+  graph = from_pixelcnn(dist, jit_compile=False)
+  quiet = graph.sample(3, seed=5)
+  loud = dist.sample(3, seed=5, progress=True)
+  np.testing.assert_array_equal(quiet, loud)
+  assert '4/4' in capsys.readouterr().out  # rows done, of 4

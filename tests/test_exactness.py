@@ -19,6 +19,7 @@ import tensorflow_probability as tfp
 import tf_keras
 
 from tfp_fastpixel import FastPixelCNN
+from tfp_fastpixel import from_pixelcnn
 
 tfd = tfp.distributions
 
@@ -215,15 +216,20 @@ def _gof(samples, probs, config):
   return chi_square_pvalue(counts, NUM_SAMPLES * probs / probs.sum())
 
 
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
 @pytest.mark.parametrize("label", LABELS)
-def test_fast_sampler_matches_log_prob(trained, label):
-  name, config, dist, probs = trained
+def test_fast_sampler_matches_log_prob(trained, label, jit_compile):
+  name, config, trained_dist, probs = trained
+  dist = from_pixelcnn(trained_dist, jit_compile=jit_compile)
+  assert dist.uses_xla() == jit_compile
   start = time.time()
-  samples = dist.sample(NUM_SAMPLES, seed=100 + label,
+  # A different seed per path: two independent tests, not one repeated.
+  samples = dist.sample(NUM_SAMPLES, seed=100 + label + 10 * jit_compile,
                         conditional_input=float(label))
   elapsed = time.time() - start
   p, stat, df = _gof(samples, probs[label], config)
-  print(f"\n[{name}] label {label}: fast sampler p={p:.3g} "
+  path = "XLA" if jit_compile else "graph"
+  print(f"\n[{name}] label {label}: fast sampler ({path}) p={p:.3g} "
         f"(chi2={stat:.1f}, df={df}, {elapsed:.1f}s)")
   assert p > ALPHA, (f"{name} label {label}: fast sampler p={p:.3g}, "
                      f"chi2={stat:.1f}, df={df}")

@@ -43,12 +43,14 @@ def _conditional_input(dist):
   return tf.random.stateless_normal(shape, [1, 2], dtype=dist.dtype)
 
 
+@pytest.mark.parametrize('jit_compile', [False, True], ids=['graph', 'xla'])
 @pytest.mark.parametrize('name', sorted(CONFIGS))
-def test_generator_params_match_one_network_pass(name):
+def test_generator_params_match_one_network_pass(name, jit_compile):
   tf.keras.utils.set_random_seed(0)  # the same weights on every run
   config = dict(dict(num_resnet=1, num_filters=6, num_logistic_mix=2,
                      dropout_p=0.), **CONFIGS[name])
-  dist = FastPixelCNN(**config)
+  dist = FastPixelCNN(jit_compile=jit_compile, **config)
+  assert dist.uses_xla() == jit_compile
   cond = _conditional_input(dist)
 
   samples, params = dist.sample_with_params(BATCH, seed=7,
@@ -59,7 +61,8 @@ def test_generator_params_match_one_network_pass(name):
   assert len(params) == len(reference)
   worst = max(float(tf.reduce_max(tf.abs(p - r)))
               for p, r in zip(params, reference))
-  print(f'{name}: max |generator - network| = {worst:.2e}')
+  print(f'{name} ({"XLA" if jit_compile else "graph"}): '
+        f'max |generator - network| = {worst:.2e}')
   # float64 agrees to float32 precision only: TFP's WeightNorm wrapper is
   # built without a dtype, so it rounds each layer's input to float32.
   assert worst <= 1e-4, f'{name}: teacher forcing error {worst}'

@@ -143,13 +143,14 @@ class PixelConv(_CachedConv):
     super().__init__(layer, in_height, in_width, lag)
     self.prev_row, self.cur_row, self.cur_cols = self.geometry.pixel_split()
     self.window = self.geometry.col_window
-    # Same-level convolutions (the blocks') carry partial sums instead of
-    # inputs: each input is multiplied once, by all its taps side by side,
-    # and the products wait for the outputs they belong to. A pixel then
-    # costs one matmul and no cache shuffling (under XLA, the slices and
-    # adds fuse into the next op).
-    self.carries = (not self.geometry.transposed and lag == 0
-                    and self.geometry.stride == 1 and self.window > 0)
+    # Same-level convolutions (the blocks') can carry partial sums instead
+    # of inputs: each input is multiplied once, by all its taps side by
+    # side, and the products wait for the outputs they belong to. Under XLA
+    # a pixel then costs one dot, the slices and adds fusing into the next
+    # op; in graph mode those are separate ops, so the input cache (a
+    # concat, then one matmul) dispatches fewer.
+    self.can_carry = (not self.geometry.transposed and lag == 0
+                      and self.geometry.stride == 1 and self.window > 0)
 
   def has_current_taps(self, row_phase):
     """Whether any kernel tap reads the row being generated in this phase."""
@@ -175,7 +176,7 @@ class PixelConv(_CachedConv):
       per_col = [zeros if m is None else m for m in per_col]
       current.append(per_col[0] if len(per_col) == 1 else tf.stack(per_col))
     weights['current'] = current
-    if self.carries:
+    if self.can_carry:
       # [C_in, window * C_out]: block d holds the taps of the input d
       # columns before the output (d = 0: the current one).
       flat = tf.reshape(current[0], [self.window, self.in_channels,
@@ -183,20 +184,20 @@ class PixelConv(_CachedConv):
       weights['spread'] = tf.concat(tf.unstack(flat[::-1]), axis=1)
     return weights
 
-  def empty_cache(self, batch, dtype):
-    """Zeros: the flat input cache, or the `window - 1` latest products."""
-    if self.carries:
+  def empty_cache(self, batch, dtype, carry=False):
+    """Zeros: the flat input cache, or (`carry`) the latest products."""
+    if carry and self.can_carry:
       return [tf.zeros([batch, self.window * self.out_channels], dtype)
               for _ in range(self.window - 1)]
     return tf.zeros([batch, self.window * self.in_channels], dtype)
 
-  def step(self, weights, cache, value):
+  def step(self, weights, cache, value, carry=False):
     """Takes this pixel's input `value` [B, C_in] at the output's column.
 
     Returns the current-row taps' output [B, C_out] (or None, if there are
-    none) and the new cache.
+    none) and the new cache (kind as made by `empty_cache(..., carry)`).
     """
-    if not self.carries:
+    if not (carry and self.can_carry):
       cache = self.push(cache, value)
       return self.pixel_term(weights, cache), cache
     product = tf.matmul(value, weights['spread'])

@@ -1,4 +1,5 @@
 """FastPixelCNN: TFP's PixelCNN with an exact, cached sampler."""
+import functools
 import numbers
 
 import tensorflow as tf
@@ -89,9 +90,9 @@ class FastPixelCNN(tfd.PixelCNN):
                                  reduce_retracing=True)
     # XLA compiles its core once per batch size (XLA needs static shapes);
     # the surrounding tf.function is still traced once.
-    self._compiled_core = tf.function(self._generator.generate,
-                                      autograph=False, jit_compile=True,
-                                      reduce_retracing=True)
+    self._compiled_core = tf.function(
+        functools.partial(self._generator.generate, carry=True),
+        autograph=False, jit_compile=True, reduce_retracing=True)
     self.trace_count = 0  # how often the generator was traced (for tests)
 
   @property
@@ -244,17 +245,18 @@ def _stateless_seed(seed):
   return tfp.random.sanitize_seed(seed)  # None: fresh; pairs: stateless
 
 
-def from_pixelcnn(dist, name='FastPixelCNN'):
+def from_pixelcnn(dist, name='FastPixelCNN', jit_compile=None):
   """A FastPixelCNN with the same arguments and weights as a `tfd.PixelCNN`.
 
   The masks are enforced on the copy (as TFP's optimizer would after one
-  step); a trained model is unchanged by that.
+  step); a trained model is unchanged by that. `jit_compile` is
+  FastPixelCNN's own argument.
   """
   if not isinstance(dist, tfd.PixelCNN):
     raise TypeError(f'`dist` must be a tfd.PixelCNN; got {type(dist).__name__}.')
   params = dict(dist.parameters)
   params.pop('name', None)
-  fast = FastPixelCNN(name=name, **params)
+  fast = FastPixelCNN(name=name, jit_compile=jit_compile, **params)
   fast.network.set_weights(dist.network.get_weights())
   network.enforce_masks(fast.network)
   return fast

@@ -333,7 +333,7 @@ class CachedGenerator:
   # -- The whole image ---------------------------------------------------------
 
   def generate(self, cond, gumbel, uniform, return_params=False,
-               progress=None):
+               progress=None, carry=False):
     """Draws `B` images, given all their noise.
 
     Args:
@@ -343,6 +343,8 @@ class CachedGenerator:
       return_params: also return the mixture parameters used at each pixel.
       progress: None, or a Python function called with each finished row
         index (through `tf.py_function`; not for XLA).
+      carry: same-level pixel convolutions carry partial sums rather than
+        inputs (fewer kernels under XLA, more ops in graph mode).
 
     Returns:
       samples: [B, H, W, C] integer pixel values (as `dtype`).
@@ -378,7 +380,7 @@ class CachedGenerator:
                                   for c in self.h_init})
       pixels, row_params, records = self._pixel_loop(
           weights, row, gumbel[i], uniform[i], low, high, batch,
-          return_params)
+          return_params, carry)
       images = images.write(i, pixels)
       if return_params:
         params = params.write(i, row_params)
@@ -406,7 +408,7 @@ class CachedGenerator:
     return samples, tf.transpose(params.stack(), [2, 0, 1, 3])
 
   def _pixel_loop(self, weights, row, gumbel_row, uniform_row, low, high,
-                  batch, return_params):
+                  batch, return_params, carry):
     """The pixel loop of one full-resolution row.
 
     Returns:
@@ -417,7 +419,7 @@ class CachedGenerator:
         run).
     """
     dtype = self.dtype
-    cache = {c.name: c.empty_cache(batch, dtype)
+    cache = {c.name: c.empty_cache(batch, dtype, carry)
              for convs in self.records.values() for c in convs}
     records = {k: tf.TensorArray(dtype, size=self.width) for k in self.records}
     pixels = tf.TensorArray(dtype, size=self.width)
@@ -426,7 +428,8 @@ class CachedGenerator:
 
     def body(j, cache, records, pixels, row_params):
       px = _PixelState(self, weights, dict(cache), row, j,
-                       tf.minimum(row.depth, tf.gather(col_depths, j)), batch)
+                       tf.minimum(row.depth, tf.gather(col_depths, j)), batch,
+                       carry)
       u = self._pixel_level(0, px, lambda p: p.output(self.h_init[0]) +
                             p.output(self.h_init[1]))
       raw = Dense.apply(weights[self.head.name], tf.nn.elu(u))
@@ -500,8 +503,9 @@ class _PixelState:
   the down path's).
   """
 
-  def __init__(self, gen, weights, cache, row, j, depth, batch):
+  def __init__(self, gen, weights, cache, row, j, depth, batch, carry):
     self.gen = gen
+    self.carry = carry
     self.weights = weights
     self.cache = cache
     self.row = row
@@ -515,7 +519,7 @@ class _PixelState:
 
   def branch(self):
     sub = _PixelState(self.gen, self.weights, dict(self.cache), self.row,
-                      self.j, self.depth, self.batch)
+                      self.j, self.depth, self.batch, self.carry)
     sub.terms = dict(self.terms)
     return sub
 
@@ -568,8 +572,8 @@ class _PixelState:
 
   def step(self, conv, value):
     """Feeds a same-level convolution its input here; returns its output."""
-    cur, self.cache[conv.name] = conv.step(self.weights[conv.name],
-                                           self.cache[conv.name], value)
+    cur, self.cache[conv.name] = conv.step(
+        self.weights[conv.name], self.cache[conv.name], value, self.carry)
     self.pushed[conv.name] = value
     term = self.terms[conv.name]
     return term if cur is None else term + cur
