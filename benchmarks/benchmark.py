@@ -71,11 +71,11 @@ def _path(dist, batch, kwargs, xla, h, w, count_ops):
   cond = kwargs.get('conditional_input')
   cond = None if cond is None else tf.reshape(cond, [batch, -1])
   if xla:
-    gumbel, uniform = mixture.noise(tf.constant([0, 0]), [h, w, batch],
+    gumbel, logistic = mixture.noise(tf.constant([0, 0]), [h, w, batch],
                                     dist._num_logistic_mix,  # pylint: disable=protected-access
                                     dist.image_shape[-1], dist.dtype)
     hlo = dist._compiled_core.experimental_get_compiler_ir(  # pylint: disable=protected-access
-        cond, gumbel, uniform, False, None)(stage='optimized_hlo')
+        cond, gumbel, logistic, False)(stage='optimized_hlo')
     out['ops'], out['work'] = op_counts.xla_ops_per_pixel(hlo, h, w)
   else:
     fn = dist._generate.get_concrete_function(  # pylint: disable=protected-access

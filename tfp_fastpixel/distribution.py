@@ -1,5 +1,4 @@
 """FastPixelCNN: TFP's PixelCNN with an exact, cached sampler."""
-import functools
 import numbers
 
 import tensorflow as tf
@@ -90,9 +89,8 @@ class FastPixelCNN(tfd.PixelCNN):
                                  reduce_retracing=True)
     # XLA compiles its core once per batch size (XLA needs static shapes);
     # the surrounding tf.function is still traced once.
-    self._compiled_core = tf.function(
-        functools.partial(self._generator.generate, carry=True),
-        autograph=False, jit_compile=True, reduce_retracing=True)
+    self._compiled_core = tf.function(self._xla_core, autograph=False,
+                                      jit_compile=True, reduce_retracing=True)
     self.trace_count = 0  # how often the generator was traced (for tests)
 
   @property
@@ -173,15 +171,19 @@ class FastPixelCNN(tfd.PixelCNN):
                          return_params, progress, self.uses_xla(progress))
     return out if return_params else (out, None)
 
+  def _xla_core(self, cond, gumbel, logistic, return_params):
+    return self._generator.generate(cond, gumbel, logistic, return_params,
+                                    carry=True)
+
   def _traced_generate(self, n, cond, seed, return_params, progress, xla):
     self.trace_count += 1
     h, w, c = self.image_shape.as_list()
-    gumbel, uniform = mixture.noise(seed, [h, w, n], self._num_logistic_mix,
+    gumbel, logistic = mixture.noise(seed, [h, w, n], self._num_logistic_mix,
                                     c, self.dtype)
     if xla:
-      return self._compiled_core(cond, gumbel, uniform, return_params)
+      return self._compiled_core(cond, gumbel, logistic, return_params)
     bar = _RowProgress(h) if progress else None
-    return self._generator.generate(cond, gumbel, uniform, return_params,
+    return self._generator.generate(cond, gumbel, logistic, return_params,
                                     bar)
 
   def _check_ready(self, n, cond):

@@ -41,13 +41,13 @@ def to_network_scale(pixels, low, high):
   return 2. * (pixels - low) / (high - low) - 1.
 
 
-def sample_pixel(params, gumbel, uniform, low, high):
+def sample_pixel(params, gumbel, logistic, low, high):
   """One exact draw per batch member of one pixel.
 
   Args:
     params: `split_params` output for one pixel (leading shape [B]).
     gumbel: [B, M] standard Gumbel noise, to pick the component.
-    uniform: [B, C] uniform noise in (0, 1), one per channel.
+    logistic: [B, C] standard logistic noise, one per channel.
     low, high: the pixel range, as tensors of the sample dtype.
 
   Returns:
@@ -65,7 +65,6 @@ def sample_pixel(params, gumbel, uniform, low, high):
   coeffs = (tf.reduce_sum(params[3] * component, axis=-2)
             if num_channels > 1 else None)
   half_range = 0.5 * (high - low)
-  logistic_noise = tf.math.log(uniform) - tf.math.log1p(-uniform)
   pixels, scaled = [], []
   coeff = 0
   for c in range(num_channels):
@@ -75,7 +74,7 @@ def sample_pixel(params, gumbel, uniform, low, high):
       coeff += 1
     # Quantized(Logistic - 1/2) on [low, high]: ceil, then clip the tails.
     draw = low + half_range * (mu + 1.) + (
-        scale[:, c] * half_range * logistic_noise[:, c])
+        scale[:, c] * half_range * logistic[:, c])
     pixel = tf.clip_by_value(tf.math.ceil(draw - 0.5), low, high)
     pixels.append(pixel)
     scaled.append(to_network_scale(pixel, low, high))
@@ -83,17 +82,19 @@ def sample_pixel(params, gumbel, uniform, low, high):
 
 
 def noise(seed, shape, num_mix, num_channels, dtype):
-  """Gumbel [*shape, M] and uniform (0, 1) [*shape, C] noise for all pixels.
+  """Gumbel [*shape, M] and logistic [*shape, C] noise for all pixels.
 
-  Drawing all noise up front keeps random-number ops out of the per-pixel
-  loop; `seed` is a stateless seed, so a seed reproduces a sample exactly.
+  Drawing all noise up front keeps random-number ops (and the logs that
+  turn uniforms into Gumbel and logistic draws) out of the per-pixel loop;
+  `seed` is a stateless seed, so a seed reproduces a sample exactly.
   """
-  seed_gumbel, seed_uniform = tf.unstack(
+  seed_gumbel, seed_logistic = tf.unstack(
       tf.random.experimental.stateless_split(seed, 2))
   tiny = np.finfo(dtype.as_numpy_dtype).tiny
   u_mix = tf.random.stateless_uniform(
       list(shape) + [num_mix], seed_gumbel, minval=tiny, maxval=1., dtype=dtype)
   u_pix = tf.random.stateless_uniform(
-      list(shape) + [num_channels], seed_uniform, minval=tiny, maxval=1.,
+      list(shape) + [num_channels], seed_logistic, minval=tiny, maxval=1.,
       dtype=dtype)
-  return -tf.math.log(-tf.math.log(u_mix)), u_pix
+  return (-tf.math.log(-tf.math.log(u_mix)),
+          tf.math.log(u_pix) - tf.math.log1p(-u_pix))

@@ -139,6 +139,8 @@ class CachedGenerator:
         self.terms[k].append(self.h_up[k])
     self.record_level = {c.name: k for k, convs in self.records.items()
                          for c in convs}
+    self._record_sizes = [sum(c.in_channels for c in self.records[k])
+                          for k in range(self.levels)]
     # Row convolutions by the level of their input (which cond updates them).
     self.row_convs = {0: [self.v_init]}
     for k in range(self.levels):
@@ -179,6 +181,11 @@ class CachedGenerator:
       skip = weights[blk.h_skip.name]
       skip['v_half'], skip['h_half'] = Dense.split_concat_input(
           skip['kernel'], self.filters, self.activation)
+      conv1 = weights[blk.h_conv1.name]
+      if 'spread' in conv1:
+        h_half = tf.pad(skip['h_half'], [[0, 0], [
+            0, conv1['spread'].shape[1] - skip['h_half'].shape[1]]])
+        conv1['spread_extra'] = tf.concat([conv1['spread'], h_half], 0)
     return weights
 
   def _cond_term(self, weights, dense):
@@ -272,9 +279,15 @@ class CachedGenerator:
 
   def _h_block(self, blk, x, px, k, skip=None):
     """Gated resnet block of the horizontal stack, at one pixel of level k."""
-    y = px.step(blk.h_conv1, px.act(x))
-    if skip is not None:  # the vertical half of the skip is in the row term
-      y += tf.matmul(px.act(skip), px.weights[blk.h_skip.name]['h_half'])
+    if skip is None:
+      y = px.step(blk.h_conv1, px.act(x))
+    elif px.carry and blk.h_conv1.can_carry:
+      # One dot for conv1 and the skip's horizontal half (whose vertical
+      # half is in the row term): [act(x), act(skip)] @ [[spread], [h, 0]].
+      y = px.step(blk.h_conv1, px.act(x), extra=px.act(skip))
+    else:
+      y = px.step(blk.h_conv1, px.act(x)) + tf.matmul(
+          px.act(skip), px.weights[blk.h_skip.name]['h_half'])
     y = px.step(blk.h_conv2, px.act(y))
     return x + _gate(y)
 
@@ -324,7 +337,7 @@ class CachedGenerator:
 
     def skip():
       return out(px, lambda l: tf.zeros(
-          [px.batch, sum(c.in_channels for c in self.records[l])], self.dtype))
+          [px.batch, self._record_sizes[l]], self.dtype))
 
     cache, records = tf.cond(px.depth > k, run, skip)
     px.cache.update(cache)
@@ -332,14 +345,14 @@ class CachedGenerator:
 
   # -- The whole image ---------------------------------------------------------
 
-  def generate(self, cond, gumbel, uniform, return_params=False,
+  def generate(self, cond, gumbel, logistic, return_params=False,
                progress=None, carry=False):
     """Draws `B` images, given all their noise.
 
     Args:
       cond: [B, D] flattened conditional input, or None.
       gumbel: [H, W, B, M] standard Gumbel noise (picks the components).
-      uniform: [H, W, B, C] uniform (0, 1) noise (the logistic draws).
+      logistic: [H, W, B, C] standard logistic noise (the pixel draws).
       return_params: also return the mixture parameters used at each pixel.
       progress: None, or a Python function called with each finished row
         index (through `tf.py_function`; not for XLA).
@@ -379,7 +392,7 @@ class CachedGenerator:
       self._row_level(0, v, row, {c.name: row.row_term(c)
                                   for c in self.h_init})
       pixels, row_params, records = self._pixel_loop(
-          weights, row, gumbel[i], uniform[i], low, high, batch,
+          weights, row, gumbel[i], logistic[i], low, high, batch,
           return_params, carry)
       images = images.write(i, pixels)
       if return_params:
@@ -388,8 +401,8 @@ class CachedGenerator:
         with tf.control_dependencies([pixels]):
           tf.py_function(progress, [i], [])
       new_stores = {}
-      for k, ta in records.items():
-        latest = tf.transpose(ta.stack()[::2 ** k], [1, 0, 2])
+      for k, recorded in records.items():
+        latest = tf.transpose(recorded[::2 ** k], [1, 0, 2])
         new_stores[k] = (latest if k == 0
                          else tf.where(row.depth >= k, latest, stores[k]))
       scaled = tf.transpose(mixture.to_network_scale(pixels, low, high),
@@ -407,21 +420,20 @@ class CachedGenerator:
       return samples
     return samples, tf.transpose(params.stack(), [2, 0, 1, 3])
 
-  def _pixel_loop(self, weights, row, gumbel_row, uniform_row, low, high,
+  def _pixel_loop(self, weights, row, gumbel_row, logistic_row, low, high,
                   batch, return_params, carry):
     """The pixel loop of one full-resolution row.
 
     Returns:
       pixels: [W, B, C] sampled values.
       row_params: [W, B, P] raw head outputs (or None).
-      records: {level: TensorArray of W entries [B, sum of C_in]}, each
-        level's recorded inputs at every column (zeros where it did not
-        run).
+      records: {level: [W, B, sum of C_in]}, each level's recorded inputs
+        at every column (zeros where it did not run).
     """
     dtype = self.dtype
     cache = {c.name: c.empty_cache(batch, dtype, carry)
              for convs in self.records.values() for c in convs}
-    records = {k: tf.TensorArray(dtype, size=self.width) for k in self.records}
+    records = tf.TensorArray(dtype, size=self.width)
     pixels = tf.TensorArray(dtype, size=self.width)
     row_params = tf.TensorArray(dtype, size=self.width if return_params else 0)
     col_depths = tf.constant(self.col_depths, tf.int32)
@@ -435,11 +447,13 @@ class CachedGenerator:
       raw = Dense.apply(weights[self.head.name], tf.nn.elu(u))
       x, scaled = mixture.sample_pixel(
           mixture.split_params(raw, self.channels, self.num_mix),
-          gumbel_row[j], uniform_row[j], low, high)
+          gumbel_row[j], logistic_row[j], low, high)
       for conv in self.h_init:
         px.push(conv, scaled)
       px.record(0, self.records[0])
-      records = {k: ta.write(j, px.recorded[k]) for k, ta in records.items()}
+      # All levels' records in one write (zeros for levels not running).
+      records = records.write(j, tf.concat(
+          [px.recorded[k] for k in range(self.levels)], axis=-1))
       pixels = pixels.write(j, x)
       if return_params:
         row_params = row_params.write(j, raw)
@@ -448,8 +462,9 @@ class CachedGenerator:
     _, _, records, pixels, row_params = tf.while_loop(
         lambda j, *_: j < self.width, body,
         (tf.constant(0), cache, records, pixels, row_params), name='pixels')
+    records = tf.split(records.stack(), self._record_sizes, axis=-1)
     return (pixels.stack(), row_params.stack() if return_params else None,
-            records)
+            dict(enumerate(records)))
 
 
 class _RowState:
@@ -570,10 +585,18 @@ class _PixelState:
     cur = conv.pixel_term(self.weights[conv.name], self.cache[conv.name])
     return term if cur is None else term + cur
 
-  def step(self, conv, value):
-    """Feeds a same-level convolution its input here; returns its output."""
+  def step(self, conv, value, extra=None):
+    """Feeds a same-level convolution its input here; returns its output.
+
+    `extra`: with carried sums, an input multiplied in the same dot by the
+    weights' `spread_extra` rows (for the current output only).
+    """
+    weights, inputs = self.weights[conv.name], value
+    if extra is not None:
+      weights = dict(weights, spread=weights['spread_extra'])
+      inputs = tf.concat([value, extra], axis=-1)
     cur, self.cache[conv.name] = conv.step(
-        self.weights[conv.name], self.cache[conv.name], value, self.carry)
+        weights, self.cache[conv.name], inputs, self.carry)
     self.pushed[conv.name] = value
     term = self.terms[conv.name]
     return term if cur is None else term + cur

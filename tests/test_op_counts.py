@@ -1,0 +1,106 @@
+"""The benchmark's ops-per-pixel counters weigh each loop body correctly."""
+import os
+import sys
+
+import pytest
+import tensorflow as tf
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'benchmarks'))
+import op_counts  # pylint: disable=wrong-import-position
+
+H, W = 3, 4
+
+
+def _generator_shaped(extra_row=0, extra_pixel=0, extra_branch=0):
+  """A row loop around a pixel loop around a cond, with extra ops in each."""
+
+  def chain(x, n):
+    for _ in range(n):
+      x = tf.math.sin(x)
+    return x
+
+  def fn(x):
+    def row(i, x):
+      x = chain(x, extra_row)
+
+      def pixel(j, x):
+        x = chain(x, extra_pixel)
+        x = tf.cond(tf.equal(j, 0), lambda: chain(x, extra_branch),
+                    lambda: x)
+        return j + 1, x
+
+      _, x = tf.while_loop(lambda j, x: j < W, pixel, (0, x))
+      return i + 1, x
+
+    return tf.while_loop(lambda i, x: i < H, row, (0, x))[1]
+
+  return tf.function(fn, autograph=False).get_concrete_function(
+      tf.TensorSpec([2]))
+
+
+def test_graph_counter_weighs_rows_pixels_and_branches():
+  base = op_counts.graph_ops_per_pixel(_generator_shaped(), H, W)
+  assert base > 0
+  count = lambda **kw: op_counts.graph_ops_per_pixel(  # pylint: disable=g-long-lambda
+      _generator_shaped(**kw), H, W) - base
+  assert count(extra_pixel=5) == pytest.approx(5)
+  assert count(extra_row=4) == pytest.approx(4 / W)
+  # A cond in the pixel body enters a deeper level a quarter of the time.
+  assert count(extra_branch=8) == pytest.approx(8 / 4)
+
+
+HLO = """
+HloModule m
+
+%fused (p: f32[2]) -> f32[2] {
+  %p = f32[2]{0} parameter(0)
+  ROOT %e = f32[2]{0} exponential(%p)
+}
+
+%deeper (t: (f32[2])) -> (f32[2]) {
+  %t = (f32[2]{0}) parameter(0)
+  %a = f32[2]{0} get-tuple-element(%t), index=0
+  %d = f32[2]{0} dot(%a, %a), lhs_contracting_dims={0}
+  %f = f32[2]{0} fusion(%d), kind=kLoop, calls=%fused
+  ROOT %r = (f32[2]{0}) tuple(%f)
+}
+
+%skip (t: (f32[2])) -> (f32[2]) {
+  ROOT %t = (f32[2]{0}) parameter(0)
+}
+
+%pixel_body (s: (s32[], f32[2])) -> (s32[], f32[2]) {
+  %s = (s32[], f32[2]{0}) parameter(0)
+  %x = f32[2]{0} get-tuple-element(%s), index=1
+  %c = f32[2]{0} copy(%x)
+  %f1 = f32[2]{0} fusion(%c), kind=kLoop, calls=%fused
+  %pred = pred[] constant(true)
+  %tup = (f32[2]{0}) tuple(%f1)
+  %k = (f32[2]{0}) conditional(%pred, %tup, %tup), true_computation=%deeper, false_computation=%skip
+  ROOT %out = (s32[], f32[2]{0}) tuple(%pred, %x)
+}
+
+%row_body (s: (s32[], f32[2])) -> (s32[], f32[2]) {
+  %s = (s32[], f32[2]{0}) parameter(0)
+  %conv = f32[2]{0} convolution(%s, %s), window={size=1}
+  %w = (s32[], f32[2]{0}) while(%s), condition=%c, body=%pixel_body
+  ROOT %r = (s32[], f32[2]{0}) tuple(%w)
+}
+
+ENTRY %main (x: f32[2]) -> f32[2] {
+  %x = f32[2]{0} parameter(0)
+  %f0 = f32[2]{0} fusion(%x), kind=kLoop, calls=%fused
+  %w = (s32[], f32[2]{0}) while(%x), condition=%c, body=%row_body
+  ROOT %r = f32[2]{0} get-tuple-element(%w), index=1
+}
+"""
+
+
+def test_hlo_counter_weighs_rows_pixels_and_branches():
+  launches, work = op_counts.xla_ops_per_pixel(HLO, H, W)
+  # Per pixel: 1 fusion, plus a quarter of (dot + fusion); per row: 1
+  # convolution. Outside the loops: nothing counts.
+  assert launches == pytest.approx(1 + 2 / 4 + 1 / W)
+  # Working instructions add the unfused copy.
+  assert work == pytest.approx(launches + 1)
