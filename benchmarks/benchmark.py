@@ -84,6 +84,34 @@ def _path(dist, batch, kwargs, xla, h, w, count_ops):
   return out
 
 
+def pixel_weight_bytes(dist):
+  """Bytes of weights the pixel loop reads per generated pixel.
+
+  Level k's horizontal stack runs at a quarter of level k-1's pixels, so
+  its weights count 4^-k. At small batches the pixel loop's matmuls are
+  bound by reading these weights, which makes their sum the floor.
+  """
+  gen = dist._generator  # pylint: disable=protected-access
+  weights = gen.read_weights(None)
+  total = 0.
+  for k, convs in gen.terms.items():
+    level = sum(int(tf.size(m)) for c in convs
+                for m in weights[c.name]['current'][:1] if m is not None)
+    level += sum(int(tf.size(weights[b.h_skip.name]['h_half']))
+                 for b in gen.up[k])
+    total += level / 4 ** k
+  total += int(tf.size(weights[gen.head.name]['kernel']))
+  return total * dist.dtype.size
+
+
+def bandwidth():
+  """Bytes per second of one streaming read of a 256 MiB tensor."""
+  x = tf.ones([64 * 1024 * 1024])
+  read = tf.function(tf.reduce_sum)
+  read(x)
+  return x.shape[0] * 4 / _timed(lambda: read(x), repeats=3)
+
+
 def measure(name, config, batch, tfp_budget, count_ops=True):
   """One table row: both paths, TFP's sampler and one forward pass."""
   tf.keras.utils.set_random_seed(0)
@@ -114,7 +142,8 @@ def measure(name, config, batch, tfp_budget, count_ops=True):
   best = (xla if auto == 'XLA' else graph)['steady']
   return dict(name=name, batch=batch, shape='x'.join(map(str, (h, w, c))),
               forward=t_forward, tfp=t_tfp, tfp_note=tfp_note, graph=graph,
-              xla=xla, auto=auto, speedup=t_tfp / best)
+              xla=xla, auto=auto, speedup=t_tfp / best,
+              weight_bytes=pixel_weight_bytes(dist), pixels=h * w)
 
 
 def _ops(p):
@@ -181,6 +210,17 @@ def main(argv=None):
     rows.append(r)
     lines.append(row_markdown(r))
     print(lines[-1], flush=True)
+  rate = bandwidth()
+  lines += ['', f'Memory bandwidth (one streaming read): {rate / 1e9:.1f} GB/s.',
+            'Weight floor: the pixel loop reading its weights once per pixel.',
+            '', '| model | batch | pixel-loop weights per pixel (MB) | '
+            'weight floor (s) | XLA steady (s) |', '|---|---|---|---|---|']
+  for r in rows:
+    floor = r['weight_bytes'] * r['pixels'] / rate
+    lines.append(f"| {r['name']} | {r['batch']} | "
+                 f"{r['weight_bytes'] / 1e6:.1f} | {floor:.2f} | "
+                 f"{r['xla']['steady']:.2f} |")
+  print('\n'.join(lines[-len(rows) - 6:]), flush=True)
   if args.out:
     with open(args.out, 'w') as f:
       f.write('\n'.join(lines) + '\n')

@@ -277,6 +277,7 @@ def test_graph_and_xla_paths_draw_the_same_images_for_a_seed():
   args = dict(TINY, image_shape=(4, 4, 3), num_hierarchies=2, high=7,
               conditional_shape=())
   graph = FastPixelCNN(jit_compile=False, **args)
+  graph.sample(1, seed=0, conditional_input=0.)  # weight norm's init
   xla = from_pixelcnn(graph, jit_compile=True)
   assert not graph.uses_xla() and xla.uses_xla()
   a = graph.sample(16, seed=3, conditional_input=2.).numpy()
@@ -292,6 +293,7 @@ def test_automatic_path_and_progress(capsys):
   assert isinstance(dist.uses_xla(), bool)
   # The progress bar is a host callback, so it takes the graph path.
   assert not dist.uses_xla(progress=True)
+  _init(dist)  # weight norm's data-dependent init, before the copy
   graph = from_pixelcnn(dist, jit_compile=False)
   quiet = graph.sample(3, seed=5)
   loud = dist.sample(3, seed=5, progress=True)
