@@ -92,7 +92,9 @@ def pixel_weight_bytes(dist):
   bound by reading these weights, which makes their sum the floor.
   """
   gen = dist._generator  # pylint: disable=protected-access
-  weights = gen.read_weights(None)
+  cond = (None if dist.conditional_shape is None else
+          tf.zeros([1, dist.conditional_shape.num_elements()], dist.dtype))
+  weights = gen.read_weights(cond)
   total = 0.
   for k, convs in gen.terms.items():
     level = sum(int(tf.size(m)) for c in convs
