@@ -39,6 +39,9 @@ class FastPixelCNN(tfd.PixelCNN):
     num_resnet, num_hierarchies, num_filters, num_logistic_mix,
     receptive_field_dims, dropout_p, resnet_activation, use_weight_norm,
     use_data_init, high, low, dtype, name: as in `tfd.PixelCNN`.
+    jit_compile: how `sample()` runs the generator: True, compiled by XLA
+      (once per batch size); False, in graph mode; None (default), chosen
+      by `uses_xla()`. Not a `tfd.PixelCNN` argument.
 
   #### Examples
 
@@ -103,8 +106,8 @@ class FastPixelCNN(tfd.PixelCNN):
 
     `jit_compile=True`/`False` decide. With None (the default): on a GPU or
     TPU, XLA; on a CPU, XLA too, which `benchmarks/benchmark.py` measured
-    faster than graph mode at every model size and batch it runs (see the
-    README). `progress=True` always takes the graph path: the progress bar
+    faster than graph mode, or level with it within run-to-run noise, at
+    every model size and batch it runs (see the README). `progress=True` always takes the graph path: the progress bar
     is a host callback, which XLA cannot compile.
     """
     if progress:
