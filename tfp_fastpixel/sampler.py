@@ -14,11 +14,11 @@ So each activation is computed once and a pixel's work does not grow with the
 image. The program is two nested `tf.while_loop`s (rows, then pixels) whose
 bodies enter deeper levels through nested `tf.cond`s. Everything the loops
 carry is a plain tensor, or a TensorArray written outside the conds, so the
-same program runs in graph mode, in `tf.compat.v1` graphs and under XLA.
+same program runs in graph mode and under XLA.
 
 Per level and per pixel, the row-wide parts of all horizontal convolutions
-are read with one gather and one split, and their inputs are recorded (for
-the next row's row-wide parts) with one concat and one write.
+are read with one gather and one split; their inputs are recorded (for the
+next row's row-wide parts) with one concat, and all levels with one write.
 """
 import dataclasses
 
