@@ -199,7 +199,7 @@ class PixelConv(_CachedConv):
     """
     if not (carry and self.can_carry):
       cache = self.push(cache, value)
-      return self.pixel_term(weights, cache), cache
+      return self.pixel_term(weights['current'][0], cache), cache
     product = tf.matmul(value, weights['spread'])
     c = self.out_channels
     out = product[:, :c]
@@ -234,13 +234,16 @@ class PixelConv(_CachedConv):
       return tf.broadcast_to(weights['bias'], shape)
     return self._row(weights, prev_row, kernel_row) + weights['bias']
 
-  def pixel_term(self, weights, cache, row_phase=0, col_phase=None):
+  @staticmethod
+  def pixel_term(matrix, cache, col_phase=None):
     """The current-row taps at one output pixel: [B, C_out], or None.
 
-    `col_phase` (a scalar tensor, the output column's parity) is needed
-    only where the taps depend on it.
+    Args:
+      matrix: one row phase's entry of `read_weights()['current']`.
+      cache: the flat input cache.
+      col_phase: a scalar tensor, the output column's parity; needed only
+        where the taps depend on it (`matrix` of rank 3).
     """
-    matrix = weights['current'][row_phase]
     if matrix is None:
       return None
     if matrix.shape.rank == 3:

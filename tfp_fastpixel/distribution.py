@@ -107,8 +107,9 @@ class FastPixelCNN(tfd.PixelCNN):
     `jit_compile=True`/`False` decide. With None (the default): on a GPU or
     TPU, XLA; on a CPU, XLA too, which `benchmarks/benchmark.py` measured
     faster than graph mode, or level with it within run-to-run noise, at
-    every model size and batch it runs (see the README). `progress=True` always takes the graph path: the progress bar
-    is a host callback, which XLA cannot compile.
+    every model size and batch it runs (see the README). `progress=True`
+    always takes the graph path: the progress bar is a host callback, which
+    XLA cannot compile.
     """
     if progress:
       return False

@@ -188,6 +188,20 @@ class CachedGenerator:
         conv1['spread_extra'] = tf.concat([conv1['spread'], h_half], 0)
     return weights
 
+  def _up_current(self, weights, row_depth):
+    """`{h_up[k] name: current-row matrix, zeroed unless level k+1 runs}`.
+
+    A transposed h_up[k] has current-row taps only in row phase 0, i.e. on
+    rows where level k+1 runs (checked at construction); gating its weights
+    once per row keeps the pixel loop free of that test.
+    """
+    gated = {}
+    for k, conv in enumerate(self.h_up):
+      current = weights[conv.name]['current'][0]
+      gated[conv.name] = None if current is None else (
+          current * tf.cast(row_depth > k, current.dtype))
+    return gated
+
   def _cond_term(self, weights, dense):
     return 0. if dense is None else weights[dense.name]['term']
 
@@ -372,9 +386,8 @@ class CachedGenerator:
 
     vcache = {c.name: c.empty_cache(batch, dtype)
               for convs in self.row_convs.values() for c in convs}
-    stores = {k: tf.zeros([batch, self.widths[k],
-                           sum(c.in_channels for c in convs)], dtype)
-              for k, convs in self.records.items()}
+    stores = {k: tf.zeros([batch, self.widths[k], size], dtype)
+              for k, size in enumerate(self._record_sizes)}
     row_terms = {k: tf.zeros([self.widths[k], batch,
                               sum(c.out_channels for c in convs)], dtype)
                  for k, convs in self.terms.items()}
@@ -385,8 +398,9 @@ class CachedGenerator:
     row_depths = tf.constant(self.row_depths, tf.int32)
 
     def row_body(i, vcache, stores, row_terms, images, params):
+      depth = tf.gather(row_depths, i)
       row = _RowState(self, weights, dict(vcache), stores, dict(row_terms),
-                      tf.gather(row_depths, i))
+                      depth, self._up_current(weights, depth))
       v = self.v_init(weights[self.v_init.name], row.vcache[self.v_init.name],
                       0)
       self._row_level(0, v, row, {c.name: row.row_term(c)
@@ -475,27 +489,19 @@ class _RowState:
   """
 
   def __init__(self, gen, weights, vcache, stores, row_terms, depth,
-               gate=True):
+               up_current):
     self.gen = gen
     self.weights = weights
     self.vcache = vcache
     self.stores = stores
     self.row_terms = row_terms
     self.depth = depth  # the deepest level running on this row
+    self.up_current = up_current  # see CachedGenerator._up_current
     self._prev_rows = {}
-    # A transposed h_up[k] has current-row taps only in row phase 0, i.e.
-    # where level k+1 runs on this row: gate its weights once per row.
-    self.up_current = {}
-    for k, conv in enumerate(gen.h_up if gate else ()):
-      current = weights[conv.name]['current'][0]
-      self.up_current[conv.name] = None if current is None else (
-          current * tf.cast(depth > k, current.dtype))
 
   def branch(self):
-    sub = _RowState(self.gen, self.weights, dict(self.vcache), self.stores,
-                    dict(self.row_terms), self.depth, gate=False)
-    sub.up_current = self.up_current
-    return sub
+    return _RowState(self.gen, self.weights, dict(self.vcache), self.stores,
+                     dict(self.row_terms), self.depth, self.up_current)
 
   def row_term(self, conv, phase=0):
     """`conv`'s row term [B, W_out, C_out] on this row."""
@@ -574,15 +580,10 @@ class _PixelState:
     phase 0 (checked at construction), i.e. on rows where the input level
     runs; elsewhere the row term is the whole output.
     """
+    matrix = (self.row.up_current[conv.name] if conv.geometry.transposed
+              else self.weights[conv.name]['current'][0])
+    cur = conv.pixel_term(matrix, self.cache[conv.name], col_phase)
     term = self.terms[conv.name]
-    if conv.geometry.transposed:
-      weights = self.row.up_current[conv.name]
-      if weights is None:
-        return term
-      if weights.shape.rank == 3:
-        weights = tf.gather(weights, col_phase)
-      return term + tf.matmul(self.cache[conv.name], weights)
-    cur = conv.pixel_term(self.weights[conv.name], self.cache[conv.name])
     return term if cur is None else term + cur
 
   def step(self, conv, value, extra=None):
