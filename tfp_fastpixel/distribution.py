@@ -1,6 +1,7 @@
 """FastPixelCNN: TFP's PixelCNN with an exact, cached sampler."""
 import numbers
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
@@ -158,8 +159,93 @@ class FastPixelCNN(tfd.PixelCNN):
     return samples, mixture.split_params(raw, self.image_shape[-1],
                                          self._num_logistic_mix)
 
+  def experimental_sample_and_log_prob(self, sample_shape=(), seed=None,
+                                       name='sample_and_log_prob', **kwargs):
+    """Samples, and the log-probability of each, from one generator pass.
+
+    The log-probabilities come from the mixture parameters the generator
+    drew each pixel from, so no network pass follows the sampling; they
+    equal `log_prob(samples)` (to float precision).
+
+    Returns:
+      samples: `[*sample_shape, H, W, C]`.
+      log_prob: `[*sample_shape]`.
+    """
+    return super().experimental_sample_and_log_prob(
+        validation.sample_size(sample_shape), seed=seed, name=name, **kwargs)
+
+  def _sample_and_log_prob(self, sample_shape, seed, conditional_input=None,
+                           training=False, progress=False):
+    del training
+    sample_shape = validation.sample_size(sample_shape)
+    n = int(np.prod(sample_shape, dtype=np.int64))
+    samples, raw = self._run_generator(n, seed, conditional_input, True,
+                                       progress)
+    log_prob = self._params_log_prob(
+        mixture.split_params(raw, self.image_shape[-1],
+                             self._num_logistic_mix), samples)
+    return (tf.reshape(samples, list(sample_shape) + self.image_shape.as_list()),
+            tf.reshape(log_prob, sample_shape))
+
+  def _params_log_prob(self, params, images):
+    """log p(images) `[B]` given the network's outputs on them.
+
+    The same computation as `tfd.PixelCNN._log_prob` after its network call:
+    each channel's locations are shifted by the earlier channels' values.
+    """
+    scaled = mixture.to_network_scale(images, self._low, self._high)
+    locs = params[1]
+    if self.image_shape[-1] > 1:
+      locs = mixture.coupled_locs(locs, params[3], scaled)
+    return self._make_mixture_dist(params[0], locs, params[2]).log_prob(
+        images)
+
+  # -- Completion --------------------------------------------------------------
+
+  def complete(self, images, num_observed, sample_shape=(), seed=None,
+               conditional_input=None):
+    """Completes images: keeps a raster-order prefix, samples the rest.
+
+    Draws exactly from p(rest | first `num_observed` pixels,
+    conditional_input), in one cached generator pass: the observed pixels
+    feed the caches instead of being drawn.
+
+    Args:
+      images: `[B, H, W, C]` integer pixel values in [low, high] (only the
+        observed prefix is read).
+      num_observed: how many pixels to keep, in raster order (all channels
+        of a pixel together): an int in [0, H*W], or an int32 scalar tensor.
+        0 is plain sampling; H*W returns `images`.
+      sample_shape: completions per image; int or tuple of ints.
+      seed: int or stateless seed, as in `sample`.
+      conditional_input: `[B, *conditional_shape]` (one per image), or one
+        `[*conditional_shape]` for all; None for unconditional models.
+
+    Returns:
+      `[*sample_shape, B, H, W, C]`, with the observed pixels unchanged.
+    """
+    sample_shape = validation.sample_size(sample_shape)
+    h, w, _ = self.image_shape.as_list()
+    images = validation.check_images('images', images, self.image_shape,
+                                     self._low, self._high, self.dtype)
+    num_observed = validation.num_observed(num_observed, h * w)
+    batch = images.shape[0]
+    copies = int(np.prod(sample_shape, dtype=np.int64))
+    cond = validation.conditional_batch(
+        conditional_input, self.conditional_shape, batch, self.dtype,
+        exact=True)
+    if cond is not None:  # image-major within each copy, as `observed`
+      cond = tf.reshape(tf.tile(cond, [copies, 1]),
+                        [copies * batch] + self.conditional_shape.as_list())
+    observed = (tf.tile(images, [copies, 1, 1, 1]), num_observed)
+    out, _ = self._run_generator(copies * batch, seed, cond, False,
+                                 observed=observed)
+    return tf.reshape(out, list(sample_shape) + [batch, h, w,
+                                                 self.image_shape[-1]])
+
   def _run_generator(self, n, seed, conditional_input, return_params,
-                     progress=False):
+                     progress=False, observed=None):
+    """Runs the generator: (samples `[n, H, W, C]`, raw params or None)."""
     n = validation.as_int('n', n, minimum=0)
     cond = validation.conditional_batch(
         conditional_input, self.conditional_shape, n, self.dtype)
@@ -169,50 +255,78 @@ class FastPixelCNN(tfd.PixelCNN):
           [0] + self.image_shape.as_list()[:2] + [self._num_logistic_mix *
               mixture.num_params(self.image_shape[-1])], self.dtype)
       return (empty, raw) if return_params else (empty, None)
-    self._check_ready(n, cond)
+    ready = self._check_ready(n, cond)
     progress = bool(progress)
-    out = self._generate(tf.constant(n, tf.int32), cond, _stateless_seed(seed),
-                         return_params, progress, self.uses_xla(progress))
+    with tf.control_dependencies(ready):
+      out = self._generate(tf.constant(n, tf.int32), cond,
+                           _stateless_seed(seed), return_params, progress,
+                           self.uses_xla(progress), observed)
     return out if return_params else (out, None)
 
-  def _xla_core(self, cond, gumbel, logistic, return_params):
+  def _xla_core(self, cond, gumbel, logistic, return_params, observed):
     return self._generator.generate(cond, gumbel, logistic, return_params,
-                                    carry=True)
+                                    carry=True, observed=observed)
 
-  def _traced_generate(self, n, cond, seed, return_params, progress, xla):
+  def _traced_generate(self, n, cond, seed, return_params, progress, xla,
+                       observed=None):
     self.trace_count += 1
     h, w, c = self.image_shape.as_list()
     gumbel, logistic = mixture.noise(seed, [h, w, n], self._num_logistic_mix,
                                     c, self.dtype)
+    if observed is not None:  # [B, H, W, C] -> [H, W, B, C], as the noise
+      observed = (tf.transpose(observed[0], [1, 2, 0, 3]),
+                  tf.cast(observed[1], tf.int32))
     if xla:
-      return self._compiled_core(cond, gumbel, logistic, return_params)
+      return self._compiled_core(cond, gumbel, logistic, return_params,
+                                 observed)
     bar = _RowProgress(h) if progress else None
     return self._generator.generate(cond, gumbel, logistic, return_params,
-                                    bar)
+                                    bar, observed=observed)
 
   def _check_ready(self, n, cond):
-    """Eagerly: masks must hold, and weight norm must be initialised."""
+    """Masks must hold, and weight norm must be initialised, before sampling.
+
+    Eagerly both are settled here. In a graph (`tf.compat.v1` or inside a
+    user's `tf.function`) neither can be known while building it, and a
+    v1 variable initialiser undoes the constructor's masks; so this returns
+    control dependencies for the generator: the masks re-applied (a no-op on
+    masked weights), then a network pass on noise that runs only while some
+    WeightNorm layer is still uninitialised.
+    """
+    pending = network.uninitialized_weight_norms(self.network)
     if not tf.executing_eagerly():
-      return
+      with tf.control_dependencies(network.enforce_masks(self.network)):
+        if not pending:
+          return [tf.constant(True)]
+        flags = [tf.convert_to_tensor(l.initialized) for l in pending]
+        return [tf.cond(tf.reduce_all(flags), lambda: tf.constant(True),
+                        lambda: self._init_pass(n, cond))]
     if not network.masks_hold(self.network):
       raise ValueError(
           'The network weights break the autoregressive masks (e.g. copied '
           'from an untrained tfd.PixelCNN), so no sampler can match '
           'log_prob. Call `tfp_fastpixel.network.enforce_masks(dist.network)`'
           ' or use `from_pixelcnn`.')
-    pending = [l for l in self.network._network.layers  # pylint: disable=protected-access
-               if isinstance(l, network.WeightNorm) and not l.initialized]
-    if pending:
-      # TFP's sampler initialises weight norm on uniform noise images; do
-      # the same so both start from the same weights.
-      noise = tf.random.uniform([max(n, 1)] + self.image_shape.as_list(),
-                                -1., 1., dtype=self.dtype)
-      if cond is not None:
-        cond_in = tf.reshape(cond if n else cond[:1], [max(n, 1)] + list(
-            self.conditional_shape))
-        self.network([noise, cond_in], training=False)
-      else:
-        self.network(noise, training=False)
+    if any(not l.initialized for l in pending):
+      self._init_pass(n, cond)
+    return []
+
+  def _init_pass(self, n, cond):
+    """One network pass on noise images, which initialises weight norm.
+
+    TFP's sampler initialises on uniform noise; so do we, so that both start
+    from the same weights.
+    """
+    batch = max(n, 1)
+    noise = tf.random.uniform([batch] + self.image_shape.as_list(), -1., 1.,
+                              dtype=self.dtype)
+    inputs = noise
+    if cond is not None:
+      inputs = [noise, tf.reshape(cond if n else cond[:1], [batch] + list(
+          self.conditional_shape))]
+    out = self.network(inputs, training=False)
+    with tf.control_dependencies(tf.nest.flatten(out)):
+      return tf.constant(True)
 
   # -- Scoring -----------------------------------------------------------------
 

@@ -41,6 +41,27 @@ def to_network_scale(pixels, low, high):
   return 2. * (pixels - low) / (high - low) - 1.
 
 
+def coupled_locs(locs, coeffs, scaled):
+  """Each channel's locations shifted by the earlier channels' values.
+
+  Args:
+    locs: [..., M, C]; coeffs: [..., M, C(C-1)/2], in TFP's order (1,0),
+      (2,0), (2,1); scaled: [..., C] pixel values on the network's scale.
+
+  Returns:
+    [..., M, C]: `locs[c] + sum_{e<c} coeffs[c,e] * scaled[e]`, the means of
+    the density `tfd.PixelCNN.log_prob` scores.
+  """
+  out, coeff = [], 0
+  for c in range(locs.shape[-1]):
+    mu = locs[..., c]
+    for e in range(c):
+      mu += coeffs[..., coeff] * scaled[..., tf.newaxis, e]
+      coeff += 1
+    out.append(mu)
+  return tf.stack(out, axis=-1)
+
+
 def sample_pixel(params, gumbel, logistic, low, high):
   """One exact draw per batch member of one pixel.
 

@@ -169,6 +169,16 @@ def kernel_shape(layer):
   return var.shape.as_list()
 
 
+def uninitialized_weight_norms(network):
+  """The WeightNorm layers that can still need their data-dependent init.
+
+  All of them: whether each is initialised is a variable, read by the
+  caller (eagerly as a bool, in a graph as a tensor).
+  """
+  return [l for l in network._network.layers  # pylint: disable=protected-access
+          if isinstance(l, WeightNorm)]
+
+
 def _masked_kernel_variables(network):
   """(variable, constraint) for every kernel TFP masks."""
   out = []
@@ -187,9 +197,12 @@ def enforce_masks(network):
 
   TFP applies its autoregressive masks only through `kernel_constraint`, so
   an untrained `tfd.PixelCNN` is not autoregressive. This makes it so.
+
+  Returns:
+    The assignments (ops to run, in a `tf.compat.v1` graph).
   """
-  for var, constraint in _masked_kernel_variables(network):
-    var.assign(constraint(var))
+  return [var.assign(constraint(var))
+          for var, constraint in _masked_kernel_variables(network)]
 
 
 def masks_hold(network):

@@ -360,7 +360,7 @@ class CachedGenerator:
   # -- The whole image ---------------------------------------------------------
 
   def generate(self, cond, gumbel, logistic, return_params=False,
-               progress=None, carry=False):
+               progress=None, carry=False, observed=None):
     """Draws `B` images, given all their noise.
 
     Args:
@@ -372,6 +372,10 @@ class CachedGenerator:
         index (through `tf.py_function`; not for XLA).
       carry: same-level pixel convolutions carry partial sums rather than
         inputs (fewer kernels under XLA, more ops in graph mode).
+      observed: None, or `(values [H, W, B, C], num_observed)`: the first
+        `num_observed` pixels in raster order take `values` instead of
+        being drawn, and feed the caches as drawn pixels would (the rest
+        is then drawn from p(rest | observed prefix)).
 
     Returns:
       samples: [B, H, W, C] integer pixel values (as `dtype`).
@@ -405,9 +409,12 @@ class CachedGenerator:
                       0)
       self._row_level(0, v, row, {c.name: row.row_term(c)
                                   for c in self.h_init})
+      # Pixels j < free_from of this row are observed.
+      known = None if observed is None else (observed[0][i],
+                                             observed[1] - i * w)
       pixels, row_params, records = self._pixel_loop(
           weights, row, gumbel[i], logistic[i], low, high, batch,
-          return_params, carry)
+          return_params, carry, known)
       images = images.write(i, pixels)
       if return_params:
         params = params.write(i, row_params)
@@ -435,8 +442,11 @@ class CachedGenerator:
     return samples, tf.transpose(params.stack(), [2, 0, 1, 3])
 
   def _pixel_loop(self, weights, row, gumbel_row, logistic_row, low, high,
-                  batch, return_params, carry):
+                  batch, return_params, carry, known):
     """The pixel loop of one full-resolution row.
+
+    `known`: None, or `(values [W, B, C], free_from)`: columns before
+    `free_from` keep `values` rather than their draws.
 
     Returns:
       pixels: [W, B, C] sampled values.
@@ -462,6 +472,9 @@ class CachedGenerator:
       x, scaled = mixture.sample_pixel(
           mixture.split_params(raw, self.channels, self.num_mix),
           gumbel_row[j], logistic_row[j], low, high)
+      if known is not None:
+        x = tf.where(j < known[1], known[0][j], x)
+        scaled = mixture.to_network_scale(x, low, high)
       for conv in self.h_init:
         px.push(conv, scaled)
       px.record(0, self.records[0])

@@ -146,13 +146,14 @@ def check_conditioning(conditional_input, conditional_shape,
 
 
 def conditional_batch(conditional_input, conditional_shape, n, dtype,
-                      argument='conditional_input'):
+                      argument='conditional_input', exact=False):
   """Checks `conditional_input` and tiles it to `[n, D]` like TFP does.
 
   Args:
     conditional_input: array-like `[*batch, *conditional_shape]`, or None.
     conditional_shape: the model's conditional shape, or None.
     n: number of samples; must be a multiple of the batch size.
+    exact: the batch size must be 1 or `n` (one input per image).
 
   Returns:
     `[n, prod(conditional_shape)]` tensor, or None for unconditional models.
@@ -168,8 +169,50 @@ def conditional_batch(conditional_input, conditional_shape, n, dtype,
     raise ValueError(f'`{argument}` must have a static shape; got {shape}.')
   check_event_shape(argument, shape, event, 'conditional_shape')
   batch = int(np.prod(shape[:len(shape) - len(event)], dtype=np.int64))
+  if exact and batch not in (1, n):
+    raise ValueError(f'`{argument}` must hold one input per image ({n}) or '
+                     f'one for all; got a batch of {batch}.')
   if batch == 0 or n % batch:
     raise ValueError(f'The number of samples ({n}) must be a multiple of the '
                      f'`{argument}` batch size ({batch}).')
   flat = tf.reshape(cond, [batch, int(np.prod(event, dtype=np.int64))])
   return tf.tile(flat, [n // batch, 1])
+
+
+def check_images(argument, images, image_shape, low, high, dtype):
+  """`images` as a `[B, H, W, C]` tensor of integers in [low, high].
+
+  The values are checked wherever they are known when the graph is built
+  (always, eagerly).
+  """
+  x = tf.cast(tf.convert_to_tensor(images, dtype_hint=dtype), dtype)
+  event = tuple(image_shape)
+  shape = tuple(x.shape.as_list()) if x.shape.rank is not None else None
+  if shape is None or len(shape) != 4 or shape[1:] != event or (
+      shape[0] is None):
+    raise ValueError(f'`{argument}` must have shape [batch, '
+                     f'{", ".join(map(str, event))}] (image_shape), with a '
+                     f'known batch size; got {shape}.')
+  values = tf.get_static_value(x)
+  if values is not None and values.size:
+    if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+      raise ValueError(f'`{argument}` must hold integer pixel values.')
+    if values.min() < low or values.max() > high:
+      raise ValueError(f'`{argument}` must lie in [low, high] = [{low}, '
+                       f'{high}]; got values in [{values.min():g}, '
+                       f'{values.max():g}].')
+  return x
+
+
+def num_observed(value, num_pixels):
+  """`num_observed` as an int in [0, num_pixels], or an int32 tensor."""
+  if isinstance(value, tf.Tensor) and tf.get_static_value(value) is None:
+    if not value.dtype.is_integer or value.shape.rank not in (0, None):
+      raise TypeError('`num_observed` must be an integer scalar; got '
+                      f'{value}.')
+    return tf.cast(value, tf.int32)
+  out = as_int('num_observed', value, minimum=0)
+  if out > num_pixels:
+    raise ValueError(f'`num_observed` must be in [0, H*W] = [0, {num_pixels}]'
+                     f'; got {out}.')
+  return tf.constant(out, tf.int32)
