@@ -2,6 +2,7 @@
 and demo end to end on tiny digits models."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -63,13 +64,84 @@ def test_sample_compare_puts_real_over_generated_per_class(trained_run,
   np.testing.assert_array_equal(png[1:9, 1:9], grid.to_uint8(real[0], 0, 16))
 
 
-def test_sample_rejects_unknown_label_and_run(trained_run, tmp_path):
-  with pytest.raises(ValueError, match="--label"):
-    cli.main(["sample", "--run", trained_run, "--label", "5", "--out",
-              str(tmp_path / "x.png")])
-  with pytest.raises(ValueError, match="run_dir"):
-    cli.main(["sample", "--run", str(tmp_path / "none"), "--out",
-              str(tmp_path / "x.png")])
+def test_user_errors_are_one_line_and_status_2(trained_run, tmp_path,
+                                               capsys):
+  png = str(tmp_path / "x.png")
+  cases = [
+      (["sample", "--run", trained_run, "--label", "5", "--out", png],
+       "--label: classes [5] were not trained on"),
+      (["sample", "--run", str(tmp_path / "none"), "--out", png], "--run"),
+      (["sample", "--run", trained_run, "--n", "0", "--out", png], "--n"),
+      (["complete", "--run", trained_run, "--rows", "9", "--out", png],
+       "--rows: expected 0..8"),
+      (["train", "--out", str(tmp_path / "none"), "--resume"], "--resume"),
+      (["train", "--dataset", "nope", "--out", str(tmp_path / "r")],
+       "nope"),
+  ]
+  for argv, message in cases:
+    assert cli.main(argv) == 2, argv
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err, (argv, err)
+    assert err.count("\n") == 1, err
+  assert not os.path.exists(png)
+
+
+def test_cli_errors_and_help_in_a_fresh_process(subprocess_env, tmp_path):
+  """No traceback for a user error; --help and flag errors without TF."""
+  proc = subprocess.run(
+      [sys.executable, "-m", "tfp_fastpixel", "sample", "--run",
+       str(tmp_path / "none"), "--out", "x.png"], env=subprocess_env,
+      capture_output=True, text=True, timeout=300, check=False)
+  assert proc.returncode == 2
+  assert "Traceback" not in proc.stderr
+  assert proc.stderr.strip().splitlines()[-1].startswith("error: --run")
+  check = ("import sys\nfrom tfp_fastpixel import cli\n"
+           "for argv in (['--help'], ['sample', '--n', 'x']):\n"
+           "  try:\n    cli.main(argv)\n"
+           "  except SystemExit as e:\n    print('exit', e.code)\n"
+           "print('tensorflow' in sys.modules)\n")
+  proc = subprocess.run([sys.executable, "-c", check], env=subprocess_env,
+                        capture_output=True, text=True, timeout=120,
+                        check=False)
+  assert proc.stdout.strip().splitlines()[-3:] == ["exit 0", "exit 2",
+                                                   "False"], proc.stdout
+
+
+def test_export_then_sample_reuses_it_with_the_same_images(trained_run,
+                                                           tmp_path, capsys):
+  live, via_export = str(tmp_path / "live.png"), str(tmp_path / "export.png")
+  assert cli.main(["sample", "--run", trained_run, "--n", "3", "--out", live,
+                   "--no-use_export", "--seed", "4"]) == 0
+  assert cli.main(["export", "--run", trained_run]) == 0
+  assert os.path.exists(os.path.join(trained_run, "export", "saved_model.pb"))
+  capsys.readouterr()
+  assert cli.main(["sample", "--run", trained_run, "--n", "3", "--out",
+                   via_export, "--seed", "4"]) == 0
+  assert "with the run's export" in capsys.readouterr().out
+  np.testing.assert_array_equal(_png(live), _png(via_export))
+  # A directory that is not an export is never overwritten.
+  other = tmp_path / "other"
+  other.mkdir()
+  assert cli.main(["export", "--run", trained_run, "--out", str(other)]) == 2
+
+
+def test_complete_writes_originals_masked_and_completions(trained_run,
+                                                          tmp_path, capsys):
+  out = str(tmp_path / "complete.png")
+  assert cli.main(["complete", "--run", trained_run, "--rows", "3",
+                   "--images", "2", "--samples", "3", "--zoom", "1",
+                   "--out", out, "--no-progress"]) == 0
+  assert "completed 2 images x 3" in capsys.readouterr().out
+  png = _png(out)
+  # 2 rows (one per image) of original, masked, 3 completions: 8x8 tiles.
+  assert png.shape == (2 * 9 + 1, 5 * 9 + 1, 1)
+  tiles = [[png[1 + 9 * r:9 + 9 * r, 1 + 9 * t:9 + 9 * t] for t in range(5)]
+           for r in range(2)]
+  for original, masked, *completions in tiles:
+    np.testing.assert_array_equal(masked[:3], original[:3])
+    assert np.all(masked[3:] == 128)
+    for done in completions:
+      np.testing.assert_array_equal(done[:3], original[:3])
 
 
 def test_demo_end_to_end(tmp_path, tiny_flags, capsys):
@@ -94,7 +166,7 @@ def test_module_entry_point(subprocess_env):
                         stderr=subprocess.STDOUT, text=True, timeout=120,
                         check=False)
   assert proc.returncode == 0
-  for command in ("train", "sample", "evaluate", "demo"):
+  for command in ("train", "sample", "complete", "export", "evaluate", "demo"):
     assert command in proc.stdout
 
 
@@ -107,12 +179,11 @@ def test_grid_checks_input():
     grid.write_png("x.png", np.zeros([4, 4, 2], np.uint8))
 
 
-def test_train_resume_uses_stored_config(trained_run, capsys):
-  """Runs last in this file: it adds an epoch to the shared run."""
-  assert cli.main(["train", "--out", trained_run, "--resume", "--epochs", "2",
+def test_train_resume_uses_stored_config(trained_run, tmp_path, capsys):
+  run = str(tmp_path / "run")  # a copy: the shared run stays at one epoch
+  shutil.copytree(trained_run, run)
+  assert cli.main(["train", "--out", run, "--resume", "--epochs", "2",
                    "--verbose", "0"]) == 0
   assert "trained to epoch 2" in capsys.readouterr().out
-  with open(os.path.join(trained_run, "history.csv")) as f:
+  with open(os.path.join(run, "history.csv")) as f:
     assert [line.split(",")[0] for line in f][1:] == ["0", "1"]
-  with pytest.raises(ValueError, match="--resume"):
-    cli.main(["train", "--out", trained_run + "_none", "--resume"])

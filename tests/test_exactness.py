@@ -267,3 +267,93 @@ def test_independent_pixel_sampler_is_rejected(trained, label):
         f"(chi2={stat:.1f}, df={df})")
   assert p < ALPHA, (f"{name} label {label}: independent sampler p={p:.3g},"
                      f" chi2={stat:.1f}, df={df}: test has no power")
+
+
+# -- Completion: p(rest | observed prefix) -------------------------------------
+
+def _prefix_cells(config, num_observed):
+  """Each image's prefix (first `num_observed` pixels, all channels) as one
+  number, for every image in `_all_images` order (so prefix-major)."""
+  images = _all_images(config["image_shape"], config["high"])
+  flat = images.reshape(len(images), -1)[:, :num_observed *
+                                         config["image_shape"][-1]]
+  return _cell_index(flat, config["high"])
+
+
+def _most_informative_prefix(probs, cells):
+  """The prefix whose conditional differs most (in TV) from ignoring it,
+  which is where a completion that ignores the prefix is easiest to catch.
+
+  Images are numbered prefix-major, so `probs` reshapes to [prefix, rest].
+  """
+  table = (probs / probs.sum()).reshape(cells.max() + 1, -1)
+  conditional = table / table.sum(1, keepdims=True)
+  tv = 0.5 * np.abs(conditional - table.sum(0)).sum(1)
+  return int(np.argmax(tv)), float(tv.max())
+
+
+@pytest.mark.parametrize("num_observed", [1, 2])
+def test_completion_matches_conditional_and_ignoring_prefix_is_rejected(
+    trained, num_observed):
+  name, config, dist, probs = trained
+  label = num_observed - 1
+  cells = _prefix_cells(config, num_observed)
+  prefix, tv = _most_informative_prefix(probs[label], cells)
+  assert tv > 0.05, (name, tv)  # the prefix matters: the test has power
+  images = _all_images(config["image_shape"], config["high"])
+  observed = images[np.flatnonzero(cells == prefix)[0]][None]
+  keep = cells == prefix
+  expected = np.where(keep, probs[label], 0.)
+
+  done = dist.complete(observed, num_observed, sample_shape=NUM_SAMPLES,
+                       seed=400 + num_observed,
+                       conditional_input=float(label))[:, 0]
+  p, stat, df = _gof(done, expected, config)
+  print(f"\n[{name}] label {label}, {num_observed} observed: completion "
+        f"p={p:.3g} (chi2={stat:.1f}, df={df}, TV to ignoring={tv:.2f})")
+  assert p > ALPHA, (name, num_observed, p, stat, df)
+
+  # Wrong: fresh samples with the prefix pasted in (ignores the prefix).
+  fresh = dist.sample(NUM_SAMPLES, seed=500 + num_observed,
+                      conditional_input=float(label)).numpy()
+  h, w, c = config["image_shape"]
+  flat = fresh.reshape(NUM_SAMPLES, h * w, c)
+  flat[:, :num_observed] = observed.reshape(h * w, c)[:num_observed]
+  p_wrong, stat, df = _gof(flat.reshape(fresh.shape), expected, config)
+  print(f"[{name}] prefix pasted on samples p={p_wrong:.3g}")
+  assert p_wrong < ALPHA, (name, num_observed, p_wrong)
+
+
+# -- The exported SavedModel and tf.compat.v1 graph mode ----------------------
+
+def test_exported_model_matches_log_prob(trained, tmp_path):
+  from tfp_fastpixel import export_saved_model
+  name, config, dist, probs = trained
+  m = tf.saved_model.load(export_saved_model(dist, str(tmp_path / "e"),
+                                             verbose=False))
+  for label in LABELS:
+    samples = m.sample(n=tf.constant(NUM_SAMPLES),
+                       seed=tf.constant([600, label]),
+                       conditional_input=tf.fill([NUM_SAMPLES], float(label)))
+    p, stat, df = _gof(samples, probs[label], config)
+    print(f"\n[{name}] label {label}: exported sampler p={p:.3g}")
+    assert p > ALPHA, (name, label, p, stat, df)
+
+
+def test_graph_mode_sampler_matches_log_prob(trained):
+  name, config, dist, probs = trained
+  weights = dist.network.get_weights()
+  with tf.Graph().as_default():
+    copy = FastPixelCNN(conditional_shape=(), num_resnet=1, dropout_p=0.0,
+                        low=0, **config)
+    draws = [copy.sample(NUM_SAMPLES, seed=700 + label,
+                         conditional_input=float(label)) for label in LABELS]
+    assigns = [v.assign(w) for v, w in zip(copy.network.weights, weights)]
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      sess.run(assigns)
+      samples = sess.run(draws)
+  for label, s in zip(LABELS, samples):
+    p, stat, df = _gof(s, probs[label], config)
+    print(f"\n[{name}] label {label}: graph-mode sampler p={p:.3g}")
+    assert p > ALPHA, (name, label, p, stat, df)

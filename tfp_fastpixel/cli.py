@@ -1,12 +1,21 @@
-"""Command line: `python -m tfp_fastpixel train|sample|evaluate|demo ...`.
+"""Command line: `python -m tfp_fastpixel train|sample|complete|export|...`.
 
   train     train (or resume) a FastPixelCNN on a dataset into a run dir
   sample    write a PNG grid of samples from a run dir (--compare: real over
-            generated, per class) and print the sampling time
+            generated, per class) and print the sampling time; uses the
+            run's export (see `export`) when it is up to date
+  complete  complete held-out images from their top rows: originals, masked
+            inputs and completions side by side in one PNG
+  export    write a SavedModel that needs only TensorFlow (default
+            RUN_DIR/export, which `sample` then reuses)
   evaluate  print bits/dim of a run on its train or held-out split
   demo      offline end-to-end job on `digits`: train a small conditional
             model, print held-out bits/dim, write real-vs-generated PNGs per
             class, and measure FastPixelCNN's sampling speed against TFP's
+
+User errors (a missing run dir, a bad flag value, an unknown label) print one
+line, `error: ...`, and exit with status 2; set TFP_FASTPIXEL_DEBUG=1 for the
+traceback. TensorFlow is imported only after the arguments are parsed.
 """
 import argparse
 import json
@@ -109,6 +118,34 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument("--seed", type=int, default=0)
   p.add_argument("--zoom", type=int, default=None,
                  help="upscaling per tile (default: tiles about 64 px)")
+  p.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                 default=True, help="progress bar over image rows (live "
+                 "model only; runs the graph path)")
+  p.add_argument("--use_export", action=argparse.BooleanOptionalAction,
+                 default=True, help="sample with RUN_DIR/export when it was "
+                 "made from the latest checkpoint")
+
+  p = sub.add_parser("complete", help="complete held-out images from their "
+                     "top rows")
+  p.add_argument("--run", required=True, help="run directory")
+  p.add_argument("--rows", type=int, required=True,
+                 help="image rows kept (observed); the rest is sampled")
+  p.add_argument("--out", required=True, help="PNG file")
+  p.add_argument("--images", type=int, default=4,
+                 help="held-out images (spread over the classes)")
+  p.add_argument("--samples", type=int, default=4,
+                 help="completions drawn per image")
+  p.add_argument("--seed", type=int, default=0)
+  p.add_argument("--zoom", type=int, default=None)
+  p.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                 default=True, help="progress bar over image rows")
+
+  p = sub.add_parser("export", help="write a SavedModel that needs only "
+                     "TensorFlow")
+  p.add_argument("--run", required=True, help="run directory")
+  p.add_argument("--out", default=None,
+                 help="export directory (default RUN_DIR/export, which "
+                      "`sample` reuses)")
 
   p = sub.add_parser("evaluate", help="print bits/dim of a run")
   p.add_argument("--run", required=True)
@@ -127,12 +164,29 @@ def build_parser() -> argparse.ArgumentParser:
   return parser
 
 
+class UsageError(ValueError):
+  """A user error found by the CLI itself (reported without a traceback)."""
+
+
+# Errors that mean bad input: the library raises these, naming the argument,
+# before doing any work. Anything else is a bug and keeps its traceback.
+_USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError)
+
+
 def main(argv=None) -> int:
-  args = build_parser().parse_args(argv)
-  if getattr(args, "cpu_devices", None):
-    _split_cpu(args.cpu_devices)
-  return {"train": _train, "sample": _sample, "evaluate": _evaluate,
-          "demo": _demo}[args.command](args)
+  args = build_parser().parse_args(argv)  # exits 2 on bad flags, no TF yet
+  commands = {"train": _train, "sample": _sample, "complete": _complete,
+              "export": _export, "evaluate": _evaluate, "demo": _demo}
+  try:
+    if getattr(args, "cpu_devices", None):
+      _split_cpu(args.cpu_devices)
+    return commands[args.command](args)
+  except _USER_ERRORS as e:
+    if os.environ.get("TFP_FASTPIXEL_DEBUG"):
+      raise
+    message = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 # ---------------------------------------------------------------------------
@@ -140,15 +194,15 @@ def main(argv=None) -> int:
 
 
 def _split_cpu(n):
-  import tensorflow as tf
   if n < 1:
-    raise ValueError(f"--cpu_devices: expected >= 1, got {n}")
+    raise UsageError(f"--cpu_devices: expected >= 1, got {n}")
+  import tensorflow as tf
   cpu = tf.config.list_physical_devices("CPU")[0]
   try:
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration()] * n)
   except RuntimeError as e:  # TF already initialized its devices.
-    raise RuntimeError(f"--cpu_devices must be set before TF starts: {e}")
+    raise UsageError(f"--cpu_devices must be set before TF starts: {e}")
 
 
 def _data_config(args):
@@ -185,7 +239,7 @@ def _run_training(args, data_config, resume=False):
   start = time.time()
   if resume and not os.path.exists(os.path.join(args.out,
                                                 train_lib.CONFIG_FILE)):
-    raise ValueError(f"--resume: {args.out!r} holds no run to resume")
+    raise UsageError(f"--resume: {args.out!r} holds no run to resume")
   result = train_lib.train(
       args.out, None if resume else data_config,
       None if resume else _model_kwargs(args), epochs=args.epochs,
@@ -255,12 +309,12 @@ def _real_images(config, class_ids, n):
       if len(images) >= n:
         break
     if len(images) < n:
-      raise ValueError(f"--n: only {len(images)} real images of class {cid}")
+      raise UsageError(f"--n: only {len(images)} real images of class {cid}")
     groups.append(np.stack(images[:n]))
   return np.stack(groups)
 
 
-def sample_grid(dist, spec, class_ids, n, seed=0):
+def sample_grid(dist, spec, class_ids, n, seed=0, progress=False):
   """Samples `n` images per class with `dist.sample`, timed.
 
   Returns:
@@ -269,15 +323,20 @@ def sample_grid(dist, spec, class_ids, n, seed=0):
   import tensorflow as tf
   if class_ids is None:  # Unconditional.
     start = time.time()
-    samples = dist.sample(n, seed=seed)
+    samples = dist.sample(n, seed=seed, **_progress(progress))
     samples = tf.convert_to_tensor(samples).numpy()
     return samples[None], time.time() - start
   cond = spec.conditional_input(np.repeat(class_ids, n))
   start = time.time()
-  samples = dist.sample(len(cond), conditional_input=cond, seed=seed)
+  samples = dist.sample(len(cond), conditional_input=cond, seed=seed,
+                        **_progress(progress))
   samples = tf.convert_to_tensor(samples).numpy()
   seconds = time.time() - start
   return samples.reshape((len(class_ids), n) + samples.shape[1:]), seconds
+
+
+def _progress(progress):
+  return dict(progress=True) if progress else {}
 
 
 def tfp_sample_seconds(dist, spec, class_ids, n, seed=0):
@@ -299,12 +358,12 @@ def tfp_sample_seconds(dist, spec, class_ids, n, seed=0):
 def _class_ids(spec, labels):
   if spec.labels is None:
     if labels:
-      raise ValueError("--label: this run is unconditional")
+      raise UsageError("--label: this run is unconditional")
     return None
   ids = spec.resolve(labels) if labels else spec.classes
   unknown = sorted(set(ids) - set(spec.classes))
   if unknown:
-    raise ValueError(f"--label: classes {unknown} were not trained on "
+    raise UsageError(f"--label: classes {unknown} were not trained on "
                      f"(run classes: {list(spec.classes)})")
   return list(ids)
 
@@ -313,15 +372,70 @@ def _zoom(spec, zoom):
   return zoom or max(1, 64 // max(spec.image_shape[:2]))
 
 
+EXPORT_DIR = "export"          # RUN_DIR/export: the run's SavedModel
+_EXPORT_STAMP = "checkpoint.txt"  # which checkpoint the export was made from
+
+
+class _ExportedSampler:
+  """`sample(n, seed=, conditional_input=)` through a run's SavedModel.
+
+  A seed gives the live model's images (both use `stateless_seed`).
+  """
+
+  def __init__(self, path):
+    import tensorflow as tf
+    self.model = tf.saved_model.load(path)
+
+  def sample(self, n, seed=0, conditional_input=None):
+    import tensorflow as tf
+    from tfp_fastpixel.distribution import stateless_seed
+    kwargs = dict(n=tf.constant(n, tf.int32), seed=stateless_seed(seed))
+    if conditional_input is not None:
+      kwargs["conditional_input"] = tf.convert_to_tensor(
+          conditional_input, tf.float32)
+    return self.model.sample(**kwargs)
+
+
+def _current_export(run_dir):
+  """RUN_DIR/export if it was made from the run's latest checkpoint."""
+  from tfp_fastpixel import train as train_lib
+  path = os.path.join(run_dir, EXPORT_DIR)
+  stamp = os.path.join(path, _EXPORT_STAMP)
+  if not os.path.exists(stamp):
+    return None
+  with open(stamp) as f:
+    made_from = f.read().strip()
+  latest = train_lib.latest_checkpoint(run_dir)
+  return path if latest and os.path.basename(latest) == made_from else None
+
+
+def _check_run_dir(run_dir):
+  from tfp_fastpixel import train as train_lib
+  if not os.path.isdir(run_dir):
+    raise UsageError(f"--run: {run_dir!r} is not a directory")
+  if not os.path.exists(os.path.join(run_dir, train_lib.CONFIG_FILE)):
+    raise UsageError(f"--run: {run_dir!r} holds no run ({train_lib.CONFIG_FILE}"
+                     " is missing)")
+
+
 def _sample(args):
   from tfp_fastpixel import grid
   from tfp_fastpixel import train as train_lib
   if args.n < 1:
-    raise ValueError(f"--n: expected >= 1, got {args.n}")
-  dist, config = train_lib.load_distribution(args.run)
+    raise UsageError(f"--n: expected >= 1, got {args.n}")
+  _check_run_dir(args.run)
+  config = train_lib.read_config(args.run)
   spec = _spec(config)
   class_ids = _class_ids(spec, args.label)
-  samples, seconds = sample_grid(dist, spec, class_ids, args.n, args.seed)
+  export = _current_export(args.run) if (
+      args.use_export and not args.baseline) else None
+  if export:
+    print(f"sampling with the run's export {export}")
+    dist = _ExportedSampler(export)
+  else:
+    dist, config = train_lib.load_distribution(args.run)
+  samples, seconds = sample_grid(dist, spec, class_ids, args.n, args.seed,
+                                 progress=args.progress and not export)
   print(f"sampled {samples.shape[0] * samples.shape[1]} images of shape "
         f"{list(spec.image_shape)} in {seconds:.2f} s")
   if args.compare:
@@ -335,6 +449,88 @@ def _sample(args):
   print(f"wrote {args.out}")
   if args.baseline:
     _print_speedup(dist, spec, class_ids, args.n, args.seed, seconds)
+  return 0
+
+
+def _export(args):
+  from tfp_fastpixel import export as export_lib
+  from tfp_fastpixel import train as train_lib
+  _check_run_dir(args.run)
+  out = args.out or os.path.join(args.run, EXPORT_DIR)
+  dist, _ = train_lib.load_distribution(args.run)
+  if os.path.exists(out):
+    if not os.path.exists(os.path.join(out, _EXPORT_STAMP)):
+      raise UsageError(f"--out: {out!r} exists and is not an export of "
+                       "this tool; choose a new directory")
+    import shutil
+    shutil.rmtree(out)  # an older export of a run: replace it
+  export_lib.export_saved_model(dist, out)
+  with open(os.path.join(out, _EXPORT_STAMP), "w") as f:
+    f.write(os.path.basename(train_lib.latest_checkpoint(args.run)) + "\n")
+  print(f"exported {args.run} to {out}")
+  return 0
+
+
+def completion_grid(dist, spec, images, class_ids, rows, samples, seed=0,
+                    progress=False, zoom=1):
+  """Originals, masked inputs and completions, one image per grid row.
+
+  Args:
+    images: `[B, H, W, C]` real images; `class_ids`: their classes (or
+      None); rows: image rows observed; samples: completions per image.
+
+  Returns:
+    uint8 grid: per image, [original, masked, completion 1..samples].
+  """
+  from tfp_fastpixel import grid
+  h, w = spec.image_shape[:2]
+  cond = (None if class_ids is None
+          else spec.conditional_input(np.asarray(class_ids)))
+  out = dist.complete(images, rows * w, sample_shape=samples, seed=seed,
+                      conditional_input=cond, progress=progress)
+  out = np.moveaxis(np.asarray(out), 0, 1)                 # [B, S, H, W, C]
+  masked = np.array(images, np.float32)
+  masked[:, rows:] = spec.low
+  gray = grid.to_uint8(masked, spec.low, spec.high)
+  gray[:, rows:] = 128                                     # unobserved
+  tiles = np.concatenate([
+      grid.to_uint8(images, spec.low, spec.high)[:, None], gray[:, None],
+      grid.to_uint8(out, spec.low, spec.high)], axis=1)
+  return grid.make_grid(tiles, zoom=zoom)
+
+
+def _complete(args):
+  from tfp_fastpixel import grid
+  from tfp_fastpixel import train as train_lib
+  _check_run_dir(args.run)
+  config = train_lib.read_config(args.run)
+  spec = _spec(config)
+  h = spec.image_shape[0]
+  if not 0 <= args.rows <= h:
+    raise UsageError(f"--rows: expected 0..{h} (image height), got "
+                     f"{args.rows}")
+  for flag in ("images", "samples"):
+    if getattr(args, flag) < 1:
+      raise UsageError(f"--{flag}: expected >= 1, got {getattr(args, flag)}")
+  dist, _ = train_lib.load_distribution(args.run)
+  if spec.labels is None:
+    class_ids = None
+    images = _real_images(config, None, args.images)[0]
+  else:  # spread the images over the classes, one real image each
+    class_ids = [spec.classes[i % len(spec.classes)]
+                 for i in range(args.images)]
+    per_class = {c: class_ids.count(c) for c in set(class_ids)}
+    real = {c: list(_real_images(config, [c], k)[0])
+            for c, k in per_class.items()}
+    images = np.stack([real[c].pop(0) for c in class_ids])
+  start = time.time()
+  image = completion_grid(dist, spec, images, class_ids, args.rows,
+                          args.samples, args.seed, args.progress,
+                          _zoom(spec, args.zoom))
+  print(f"completed {args.images} images x {args.samples} from their top "
+        f"{args.rows} rows in {time.time() - start:.2f} s")
+  grid.write_png(args.out, image)
+  print(f"wrote {args.out} (per row: original, observed rows, completions)")
   return 0
 
 

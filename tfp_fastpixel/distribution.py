@@ -203,7 +203,7 @@ class FastPixelCNN(tfd.PixelCNN):
   # -- Completion --------------------------------------------------------------
 
   def complete(self, images, num_observed, sample_shape=(), seed=None,
-               conditional_input=None):
+               conditional_input=None, progress=False):
     """Completes images: keeps a raster-order prefix, samples the rest.
 
     Draws exactly from p(rest | first `num_observed` pixels,
@@ -220,6 +220,7 @@ class FastPixelCNN(tfd.PixelCNN):
       seed: int or stateless seed, as in `sample`.
       conditional_input: `[B, *conditional_shape]` (one per image), or one
         `[*conditional_shape]` for all; None for unconditional models.
+      progress: a progress bar over image rows (runs the graph path).
 
     Returns:
       `[*sample_shape, B, H, W, C]`, with the observed pixels unchanged.
@@ -239,7 +240,7 @@ class FastPixelCNN(tfd.PixelCNN):
                         [copies * batch] + self.conditional_shape.as_list())
     observed = (tf.tile(images, [copies, 1, 1, 1]), num_observed)
     out, _ = self._run_generator(copies * batch, seed, cond, False,
-                                 observed=observed)
+                                 progress, observed)
     return tf.reshape(out, list(sample_shape) + [batch, h, w,
                                                  self.image_shape[-1]])
 
@@ -256,12 +257,43 @@ class FastPixelCNN(tfd.PixelCNN):
               mixture.num_params(self.image_shape[-1])], self.dtype)
       return (empty, raw) if return_params else (empty, None)
     ready = self._check_ready(n, cond)
-    progress = bool(progress)
     with tf.control_dependencies(ready):
-      out = self._generate(tf.constant(n, tf.int32), cond,
-                           _stateless_seed(seed), return_params, progress,
-                           self.uses_xla(progress), observed)
+      out = self.run_generator(tf.constant(n, tf.int32), seed, cond,
+                               observed, return_params, bool(progress))
     return out if return_params else (out, None)
+
+  def prepare(self, n=1, conditional_input=None):
+    """Checks the masks and initialises weight norm now, as `sample` would.
+
+    For callers that then use `run_generator` (e.g. the export).
+    """
+    cond = validation.conditional_batch(
+        conditional_input, self.conditional_shape, n, self.dtype)
+    return self._check_ready(n, cond)
+
+  def run_generator(self, n, seed, cond, observed=None, return_params=False,
+                    progress=False):
+    """The generator on tensors, without Python-side checks (see `prepare`).
+
+    Args:
+      n: int32 scalar tensor, the batch size.
+      seed: int or stateless seed.
+      cond: `[n, prod(conditional_shape)]`, or None.
+      observed: None, or `(images [n, H, W, C], num_observed)` (`complete`).
+      return_params: also return the raw head outputs `[n, H, W, P]`.
+      progress: a progress bar over rows (graph path).
+
+    Returns:
+      samples `[n, H, W, C]` (and the raw params if requested).
+    """
+    if observed is None:
+      # Sampling is completion with nothing observed: one traced program
+      # for both, so that an export (which shares it) draws the very same
+      # images as the live model (a different graph may round differently).
+      h, w, c = self.image_shape.as_list()
+      observed = (tf.zeros([n, h, w, c], self.dtype), tf.constant(0))
+    return self._generate(n, cond, stateless_seed(seed), return_params,
+                          progress, self.uses_xla(progress), observed)
 
   def _xla_core(self, cond, gumbel, logistic, return_params, observed):
     return self._generator.generate(cond, gumbel, logistic, return_params,
@@ -356,8 +388,11 @@ class _RowProgress:
     self.bar.update(int(row) + 1)
 
 
-def _stateless_seed(seed):
-  """An int32[2] seed. Unlike TFP, an int seed reproduces samples exactly."""
+def stateless_seed(seed):
+  """An int32[2] seed. Unlike TFP, an int seed reproduces samples exactly.
+
+  The CLI uses it too, so that a run's export draws the live model's images.
+  """
   if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
     seed = int(seed)
     return tf.constant([(seed >> 31) & 0x7fffffff, seed & 0x7fffffff],
