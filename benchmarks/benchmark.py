@@ -70,16 +70,22 @@ def _path(dist, batch, kwargs, xla, h, w, count_ops):
     return out
   cond = kwargs.get('conditional_input')
   cond = None if cond is None else tf.reshape(cond, [batch, -1])
+  # Sampling runs as completion with nothing observed (one program).
+  observed = (tf.zeros([batch, h, w, dist.image_shape[-1]], dist.dtype),
+              tf.constant(0))
   if xla:
     gumbel, logistic = mixture.noise(tf.constant([0, 0]), [h, w, batch],
                                     dist._num_logistic_mix,  # pylint: disable=protected-access
                                     dist.image_shape[-1], dist.dtype)
     hlo = dist._compiled_core.experimental_get_compiler_ir(  # pylint: disable=protected-access
-        cond, gumbel, logistic, False)(stage='optimized_hlo')
+        cond, gumbel, logistic, False,
+        (tf.transpose(observed[0], [1, 2, 0, 3]), observed[1]))(
+            stage='optimized_hlo')
     out['ops'], out['work'] = op_counts.xla_ops_per_pixel(hlo, h, w)
   else:
     fn = dist._generate.get_concrete_function(  # pylint: disable=protected-access
-        tf.constant(batch), cond, tf.constant([0, 0]), False, False, False)
+        tf.constant(batch), cond, tf.constant([0, 0]), False, False, False,
+        observed)
     out['ops'] = op_counts.graph_ops_per_pixel(fn, h, w)
   return out
 
