@@ -21,6 +21,7 @@ estimated as (H*W + 1) forward passes ("est."). "auto" is the path
   python benchmarks/benchmark.py --suite issue     # the issue's rows
   python benchmarks/benchmark.py --suite all --out benchmarks/results_cpu.md
 """
+
 import argparse
 import json
 import os
@@ -31,26 +32,42 @@ import time
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import op_counts  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tfp_fastpixel import FastPixelCNN  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tfp_fastpixel import mixture  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tfp_fastpixel import FastPixelCNN
+from tfp_fastpixel import mixture
+from tfp_fastpixel import op_counts
 
 tfd = tfp.distributions
 
-QUICKDRAW = dict(image_shape=(28, 28, 1), conditional_shape=(), num_resnet=5,
-                 num_hierarchies=3, num_filters=128, num_logistic_mix=5)
-CIFAR = dict(image_shape=(32, 32, 3), num_resnet=5, num_hierarchies=3,
-             num_filters=160, num_logistic_mix=10)
-SMALL = dict(image_shape=(16, 16, 1), num_resnet=2, num_hierarchies=2,
-             num_filters=32, num_logistic_mix=3)
-SCALING = dict(num_resnet=2, num_hierarchies=3, num_filters=32,
-               num_logistic_mix=5)
+QUICKDRAW = dict(
+    image_shape=(28, 28, 1),
+    conditional_shape=(),
+    num_resnet=5,
+    num_hierarchies=3,
+    num_filters=128,
+    num_logistic_mix=5,
+)
+CIFAR = dict(
+    image_shape=(32, 32, 3),
+    num_resnet=5,
+    num_hierarchies=3,
+    num_filters=160,
+    num_logistic_mix=10,
+)
+SMALL = dict(
+    image_shape=(16, 16, 1),
+    num_resnet=2,
+    num_hierarchies=2,
+    num_filters=32,
+    num_logistic_mix=3,
+)
+SCALING = dict(
+    num_resnet=2, num_hierarchies=3, num_filters=32, num_logistic_mix=5
+)
 
 
 def _timed(fn, repeats=1):
   """Best wall time of `repeats` calls (seconds)."""
-  best = float('inf')
+  best = float("inf")
   for _ in range(repeats):
     start = time.perf_counter()
     out = fn()
@@ -62,31 +79,48 @@ def _timed(fn, repeats=1):
 
 def _path(dist, batch, kwargs, xla, h, w, count_ops):
   """trace+compile, steady and ops/px of one path of `dist`'s sampler."""
-  dist._jit_compile = xla  # pylint: disable=protected-access
+  dist._jit_compile = xla
   first = _timed(lambda: dist.sample(batch, seed=0, **kwargs))
   steady = _timed(lambda: dist.sample(batch, seed=1, **kwargs), repeats=2)
-  out = dict(compile=max(first - steady, 0.), steady=steady)
+  out = dict(compile=max(first - steady, 0.0), steady=steady)
   if not count_ops:
     return out
-  cond = kwargs.get('conditional_input')
+  cond = kwargs.get("conditional_input")
   cond = None if cond is None else tf.reshape(cond, [batch, -1])
-  # Sampling runs as completion with nothing observed (one program).
-  observed = (tf.zeros([batch, h, w, dist.image_shape[-1]], dist.dtype),
-              tf.constant(0))
+  # Sampling runs as completion with nothing observed (one program), with
+  # one blank image broadcast to the batch.
+  blank = tf.zeros([1, h, w, dist.image_shape[-1]], dist.dtype)
+  observed = (blank, tf.constant(0))
   if xla:
-    gumbel, logistic = mixture.noise(tf.constant([0, 0]), [h, w, batch],
-                                    dist._num_logistic_mix,  # pylint: disable=protected-access
-                                    dist.image_shape[-1], dist.dtype)
-    hlo = dist._compiled_core.experimental_get_compiler_ir(  # pylint: disable=protected-access
-        cond, gumbel, logistic, False,
-        (tf.transpose(observed[0], [1, 2, 0, 3]), observed[1]))(
-            stage='optimized_hlo')
-    out['ops'], out['work'] = op_counts.xla_ops_per_pixel(hlo, h, w)
+    gumbel, logistic = mixture.noise(
+        tf.constant([0, 0]),
+        [h, w, batch],
+        dist.parameters["num_logistic_mix"],
+        dist.image_shape[-1],
+        dist.dtype,
+    )
+    hlo = dist._compiled_core.experimental_get_compiler_ir(
+        cond,
+        gumbel,
+        logistic,
+        False,
+        (
+            tf.transpose(tf.tile(blank, [batch, 1, 1, 1]), [1, 2, 0, 3]),
+            observed[1],
+        ),
+    )(stage="optimized_hlo")
+    out["ops"], out["work"] = op_counts.xla_ops_per_pixel(hlo, h, w)
   else:
-    fn = dist._generate.get_concrete_function(  # pylint: disable=protected-access
-        tf.constant(batch), cond, tf.constant([0, 0]), False, False, False,
-        observed)
-    out['ops'] = op_counts.graph_ops_per_pixel(fn, h, w)
+    fn = dist._generate.get_concrete_function(
+        tf.constant(batch),
+        cond,
+        tf.constant([0, 0]),
+        False,
+        False,
+        False,
+        observed,
+    )
+    out["ops"] = op_counts.graph_ops_per_pixel(fn, h, w)
   return out
 
 
@@ -97,18 +131,26 @@ def pixel_weight_bytes(dist):
   its weights count 4^-k. At small batches the pixel loop's matmuls are
   bound by reading these weights, which makes their sum the floor.
   """
-  gen = dist._generator  # pylint: disable=protected-access
-  cond = (None if dist.conditional_shape is None else
-          tf.zeros([1, dist.conditional_shape.num_elements()], dist.dtype))
+  gen = dist._generator
+  cond = (
+      None
+      if dist.conditional_shape is None
+      else tf.zeros([1, dist.conditional_shape.num_elements()], dist.dtype)
+  )
   weights = gen.read_weights(cond)
-  total = 0.
+  total = 0.0
   for k, convs in gen.terms.items():
-    level = sum(int(tf.size(m)) for c in convs
-                for m in weights[c.name]['current'][:1] if m is not None)
-    level += sum(int(tf.size(weights[b.h_skip.name]['h_half']))
-                 for b in gen.up[k])
-    total += level / 4 ** k
-  total += int(tf.size(weights[gen.head.name]['kernel']))
+    level = sum(
+        int(tf.size(m))
+        for c in convs
+        for m in weights[c.name]["current"][:1]
+        if m is not None
+    )
+    level += sum(
+        int(tf.size(weights[b.h_skip.name]["h_half"])) for b in gen.up[k]
+    )
+    total += level / 4**k
+  total += int(tf.size(weights[gen.head.name]["kernel"]))
   return total * dist.dtype.size
 
 
@@ -124,92 +166,133 @@ def measure(name, config, batch, tfp_budget, count_ops=True):
   """One table row: both paths, TFP's sampler and one forward pass."""
   tf.keras.utils.set_random_seed(0)
   dist = FastPixelCNN(**config)
-  h, w, c = config['image_shape']
-  cond = (tf.zeros([batch] + list(config['conditional_shape']))
-          if config.get('conditional_shape') is not None else None)
-  images = tf.random.uniform([batch, h, w, c], -1., 1.)
+  h, w, c = config["image_shape"]
+  cond = (
+      tf.zeros([batch] + list(config["conditional_shape"]))
+      if config.get("conditional_shape") is not None
+      else None
+  )
+  images = tf.random.uniform([batch, h, w, c], -1.0, 1.0)
   inputs = images if cond is None else [images, cond]
   forward = tf.function(lambda: dist.network(inputs, training=False))
   forward()  # trace, and weight norm's data-dependent init
   t_forward = _timed(forward, repeats=3)
 
-  kwargs = {} if cond is None else {'conditional_input': cond}
+  kwargs = {} if cond is None else {"conditional_input": cond}
   graph = _path(dist, batch, kwargs, False, h, w, count_ops)
   xla = _path(dist, batch, kwargs, True, h, w, count_ops)
-  dist._jit_compile = None  # pylint: disable=protected-access
-  auto = 'XLA' if dist.uses_xla() else 'graph'
+  dist._jit_compile = None
+  auto = "XLA" if dist.uses_xla() else "graph"
 
   estimate = (h * w + 1) * t_forward
   if estimate < tfp_budget:
     tfp_sample = tf.function(
-        lambda: tfd.PixelCNN._sample_n(dist, batch, seed=2, **kwargs))  # pylint: disable=protected-access
+        lambda: tfd.PixelCNN._sample_n(dist, batch, seed=2, **kwargs)
+    )
     t_tfp = _timed(tfp_sample, repeats=2 if 2 * estimate < tfp_budget else 1)
-    tfp_note = ''
+    tfp_note = ""
   else:
-    t_tfp, tfp_note = estimate, ' est.'
-  best = (xla if auto == 'XLA' else graph)['steady']
-  return dict(name=name, batch=batch, shape='x'.join(map(str, (h, w, c))),
-              forward=t_forward, tfp=t_tfp, tfp_note=tfp_note, graph=graph,
-              xla=xla, auto=auto, speedup=t_tfp / best,
-              weight_bytes=pixel_weight_bytes(dist), pixels=h * w)
+    t_tfp, tfp_note = estimate, " est."
+  best = (xla if auto == "XLA" else graph)["steady"]
+  return dict(
+      name=name,
+      batch=batch,
+      shape="x".join(map(str, (h, w, c))),
+      forward=t_forward,
+      tfp=t_tfp,
+      tfp_note=tfp_note,
+      graph=graph,
+      xla=xla,
+      auto=auto,
+      speedup=t_tfp / best,
+      weight_bytes=pixel_weight_bytes(dist),
+      pixels=h * w,
+  )
 
 
 def _ops(p):
-  if 'ops' not in p:
-    return '-'
-  return (f"{p['ops']:.0f}" if 'work' not in p
-          else f"{p['ops']:.0f} ({p['work']:.0f})")
+  if "ops" not in p:
+    return "-"
+  return (
+      f"{p['ops']:.0f}"
+      if "work" not in p
+      else f"{p['ops']:.0f} ({p['work']:.0f})"
+  )
 
 
 def row_markdown(r):
-  g, x, f = r['graph'], r['xla'], r['forward']
-  return (f"| {r['name']} | {r['shape']} | {r['batch']} | {f:.3f} | "
-          f"{r['tfp']:.1f}{r['tfp_note']} | "
-          f"{_ops(g)} | {g['compile']:.1f} | {g['steady']:.3f} | "
-          f"{g['steady'] / f:.2f}x | "
-          f"{_ops(x)} | {x['compile']:.1f} | {x['steady']:.3f} | "
-          f"{x['steady'] / f:.2f}x | {r['auto']} | **{r['speedup']:.0f}x** |")
+  g, x, f = r["graph"], r["xla"], r["forward"]
+  return (
+      f"| {r['name']} | {r['shape']} | {r['batch']} | {f:.3f} | "
+      f"{r['tfp']:.1f}{r['tfp_note']} | "
+      f"{_ops(g)} | {g['compile']:.1f} | {g['steady']:.3f} | "
+      f"{g['steady'] / f:.2f}x | "
+      f"{_ops(x)} | {x['compile']:.1f} | {x['steady']:.3f} | "
+      f"{x['steady'] / f:.2f}x | {r['auto']} | **{r['speedup']:.0f}x** |"
+  )
 
 
 HEADER = (
-    '| model | image | batch | 1 forward (s) | TFP sample (s) | '
-    'graph ops/px | graph trace+compile (s) | graph steady (s) | '
-    'graph / forward | XLA ops/px (all) | XLA trace+compile (s) | '
-    'XLA steady (s) | XLA / forward | auto | auto vs TFP |\n'
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+    "| model | image | batch | 1 forward (s) | TFP sample (s) | "
+    "graph ops/px | graph trace+compile (s) | graph steady (s) | "
+    "graph / forward | XLA ops/px (all) | XLA trace+compile (s) | "
+    "XLA steady (s) | XLA / forward | auto | auto vs TFP |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def suites(name):
-  issue = [('small', SMALL, 8), ('QuickDraw post', QUICKDRAW, 8),
-           ('QuickDraw post', QUICKDRAW, 64), ('PixelCNN++ CIFAR', CIFAR, 16)]
-  scaling = ([(f'side {s}', dict(SCALING, image_shape=(s, s, 1)), 8)
-              for s in (8, 32, 64)] +
-             [(f'batch {b}', dict(SCALING, image_shape=(16, 16, 1)), b)
-              for b in (1, 64)])
-  return {'issue': issue, 'scaling': scaling, 'all': issue + scaling}[name]
+  issue = [
+      ("small", SMALL, 8),
+      ("QuickDraw post", QUICKDRAW, 8),
+      ("QuickDraw post", QUICKDRAW, 64),
+      ("PixelCNN++ CIFAR", CIFAR, 16),
+  ]
+  scaling = [
+      (f"side {s}", dict(SCALING, image_shape=(s, s, 1)), 8)
+      for s in (8, 32, 64)
+  ] + [
+      (f"batch {b}", dict(SCALING, image_shape=(16, 16, 1)), b) for b in (1, 64)
+  ]
+  return {"issue": issue, "scaling": scaling, "all": issue + scaling}[name]
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__,
-                                   formatter_class=argparse.RawTextHelpFormatter)
-  parser.add_argument('--suite', default='issue',
-                      choices=['issue', 'scaling', 'all'])
-  parser.add_argument('--only', help='run only rows whose name contains this')
-  parser.add_argument('--tfp_budget', type=float, default=120.,
-                      help='run TFP sample() in full below this estimate (s)')
-  parser.add_argument('--no_ops', action='store_true',
-                      help='skip the ops/px columns (they recompile)')
-  parser.add_argument('--out', help='also write the markdown table here')
-  parser.add_argument('--json', help='also write raw rows as JSON here')
+  parser = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+  )
+  parser.add_argument(
+      "--suite", default="issue", choices=["issue", "scaling", "all"]
+  )
+  parser.add_argument("--only", help="run only rows whose name contains this")
+  parser.add_argument(
+      "--tfp_budget",
+      type=float,
+      default=120.0,
+      help="run TFP sample() in full below this estimate (s)",
+  )
+  parser.add_argument(
+      "--no_ops",
+      action="store_true",
+      help="skip the ops/px columns (they recompile)",
+  )
+  parser.add_argument("--out", help="also write the markdown table here")
+  parser.add_argument("--json", help="also write raw rows as JSON here")
   args = parser.parse_args(argv)
 
-  device = ('GPU: ' + tf.config.list_physical_devices('GPU')[0].name
-            if tf.config.list_physical_devices('GPU') else
-            f'CPU ({platform.processor() or platform.machine()}, '
-            f'{os.cpu_count()} cores)')
-  lines = [f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
-           f'{tfp.__version__}, {device}', '', HEADER]
-  print('\n'.join(lines), flush=True)
+  device = (
+      "GPU: " + tf.config.list_physical_devices("GPU")[0].name
+      if tf.config.list_physical_devices("GPU")
+      else f"CPU ({platform.processor() or platform.machine()}, "
+      f"{os.cpu_count()} cores)"
+  )
+  lines = [
+      f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
+      f"{tfp.__version__}, {device}",
+      "",
+      HEADER,
+  ]
+  print("\n".join(lines), flush=True)
   rows = []
   for name, config, batch in suites(args.suite):
     if args.only and args.only not in name:
@@ -219,24 +302,31 @@ def main(argv=None):
     lines.append(row_markdown(r))
     print(lines[-1], flush=True)
   rate = bandwidth()
-  lines += ['', f'Memory bandwidth (one streaming read): {rate / 1e9:.1f} GB/s.',
-            'Weight floor: the pixel loop reading its weights once per pixel.',
-            '', '| model | batch | pixel-loop weights per pixel (MB) | '
-            'weight floor (s) | XLA steady (s) |', '|---|---|---|---|---|']
+  lines += [
+      "",
+      f"Memory bandwidth (one streaming read): {rate / 1e9:.1f} GB/s.",
+      "Weight floor: the pixel loop reading its weights once per pixel.",
+      "",
+      "| model | batch | pixel-loop weights per pixel (MB) | "
+      "weight floor (s) | XLA steady (s) |",
+      "|---|---|---|---|---|",
+  ]
   for r in rows:
-    floor = r['weight_bytes'] * r['pixels'] / rate
-    lines.append(f"| {r['name']} | {r['batch']} | "
-                 f"{r['weight_bytes'] / 1e6:.1f} | {floor:.2f} | "
-                 f"{r['xla']['steady']:.2f} |")
-  print('\n'.join(lines[-len(rows) - 6:]), flush=True)
+    floor = r["weight_bytes"] * r["pixels"] / rate
+    lines.append(
+        f"| {r['name']} | {r['batch']} | "
+        f"{r['weight_bytes'] / 1e6:.1f} | {floor:.2f} | "
+        f"{r['xla']['steady']:.2f} |"
+    )
+  print("\n".join(lines[-len(rows) - 6 :]), flush=True)
   if args.out:
-    with open(args.out, 'w') as f:
-      f.write('\n'.join(lines) + '\n')
+    with open(args.out, "w") as f:
+      f.write("\n".join(lines) + "\n")
   if args.json:
-    with open(args.json, 'w') as f:
+    with open(args.json, "w") as f:
       json.dump(rows, f, indent=1)
   return 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
   sys.exit(main())

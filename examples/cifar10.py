@@ -16,63 +16,79 @@ Defaults are sized for one GPU; on a CPU pass e.g. `--take 5000 --epochs 1
 --num_filters 32`. With several GPUs add `--distribute` (MirroredStrategy;
 `--batch_size` is the global batch).
 """
+
 import argparse
 import os
 import sys
 import time
 
-try:
-  import tfp_fastpixel  # noqa: F401
-except ImportError:  # Run from a checkout without `pip install -e .`.
-  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 import tensorflow as tf
 
-from tfp_fastpixel import data, grid, train
+from tfp_fastpixel import cli
+from tfp_fastpixel import data
+from tfp_fastpixel import grid
+from tfp_fastpixel import train
 
 
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   p.add_argument("--data_dir", default=None, help="tfds data dir")
   p.add_argument("--out", default="runs/cifar10", help="run directory")
-  p.add_argument("--take", type=int, default=None,
-                 help="first N training images (default: all 50,000)")
-  p.add_argument("--epochs", type=int, default=30)
-  p.add_argument("--batch_size", type=int, default=64)
-  p.add_argument("--num_resnet", type=int, default=5)
-  p.add_argument("--num_hierarchies", type=int, default=3)
-  p.add_argument("--num_filters", type=int, default=96)
-  p.add_argument("--num_logistic_mix", type=int, default=10)
-  p.add_argument("--dropout_p", type=float, default=0.5)
+  p.add_argument(
+      "--take",
+      type=int,
+      default=None,
+      help="first N training images (default: all 50,000)",
+  )
+  # Training and model flags as in `python -m tfp_fastpixel train`.
+  cli.add_train_flags(p, epochs=30, batch_size=64)
+  cli.add_model_flags(
+      p,
+      dict(
+          num_resnet=5,
+          num_hierarchies=3,
+          num_filters=96,
+          num_logistic_mix=10,
+          dropout_p=0.5,
+      ),
+  )
   p.add_argument("--n", type=int, default=16, help="samples to draw")
-  p.add_argument("--distribute", action="store_true")
   args = p.parse_args(argv)
 
-  data_config = dict(name="cifar10", labels=None, take=args.take,
-                     data_dir=args.data_dir)
-  model = dict(num_resnet=args.num_resnet,
-               num_hierarchies=args.num_hierarchies,
-               num_filters=args.num_filters,
-               num_logistic_mix=args.num_logistic_mix,
-               dropout_p=args.dropout_p)
-  strategy = tf.distribute.MirroredStrategy() if args.distribute else None
+  data_config = dict(
+      name="cifar10", labels=None, take=args.take, data_dir=args.data_dir
+  )
+  model = cli.model_kwargs(args)
+  strategy = (
+      tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else None
+  )
   try:
-    result = train.train(args.out, data_config, model, epochs=args.epochs,
-                         batch_size=args.batch_size, learning_rate=1e-3,
-                         strategy=strategy)
+    result = train.train(
+        args.out,
+        data_config,
+        model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        strategy=strategy,
+    )
   except RuntimeError as e:  # No network and no prepared data_dir.
     sys.exit(f"{e}\n\nSee the top of examples/cifar10.py.")
   dist = result.dist
 
-  test = data.load("cifar10", "test", batch_size=256, labels=None,
-                   data_dir=args.data_dir)
+  test = data.load(
+      "cifar10", "test", batch_size=256, labels=None, data_dir=args.data_dir
+  )
   print(f"test bits/dim: {train.evaluate_bits_per_dim(dist, test):.3f}")
 
   start = time.time()
   samples = dist.sample(args.n, seed=0)
   print(f"{args.n} samples in {time.time() - start:.1f} s")
-  path = grid.write_png(os.path.join(args.out, "samples.png"),
-                        grid.make_grid(grid.to_uint8(samples), zoom=2))
+  path = grid.write_png(
+      os.path.join(args.out, "samples.png"),
+      grid.make_grid(grid.to_uint8(samples), zoom=2),
+  )
   print(f"wrote {path}")
 
 

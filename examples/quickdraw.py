@@ -19,6 +19,7 @@ The model and data follow the post: the first 500,000 drawings
 conditional input, float images in [0, 255]. Defaults are sized for a GPU;
 on a CPU pass e.g. `--take 20000 --epochs 1 --num_filters 32`.
 """
+
 import argparse
 import os
 import sys
@@ -26,12 +27,10 @@ import time
 
 import numpy as np
 
-try:
-  import tfp_fastpixel  # noqa: F401
-except ImportError:  # Run from a checkout without `pip install -e .`.
-  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from tfp_fastpixel import data, grid, train
+from tfp_fastpixel import cli
+from tfp_fastpixel import data
+from tfp_fastpixel import grid
+from tfp_fastpixel import train
 
 
 def main(argv=None):
@@ -39,38 +38,56 @@ def main(argv=None):
   p.add_argument("--data_dir", default=None, help="tfds data dir")
   p.add_argument("--out", default="runs/quickdraw", help="run directory")
   p.add_argument("--take", type=int, default=500_000)
-  p.add_argument("--epochs", type=int, default=10)
-  p.add_argument("--batch_size", type=int, default=32)
-  p.add_argument("--num_resnet", type=int, default=5)
-  p.add_argument("--num_hierarchies", type=int, default=2)
-  p.add_argument("--num_filters", type=int, default=128)
-  p.add_argument("--num_logistic_mix", type=int, default=5)
-  p.add_argument("--dropout_p", type=float, default=0.5)
+  # Training and model flags as in `python -m tfp_fastpixel train`.
+  cli.add_train_flags(p, epochs=10, batch_size=32)
+  cli.add_model_flags(
+      p,
+      dict(
+          num_resnet=5,
+          num_hierarchies=2,
+          num_filters=128,
+          num_logistic_mix=5,
+          dropout_p=0.5,
+      ),
+  )
   args = p.parse_args(argv)
 
-  data_config = dict(name="quickdraw", classes="post", take=args.take,
-                     labels="scalar", data_dir=args.data_dir,
-                     heldout_fraction=0.02)
-  model = dict(num_resnet=args.num_resnet,
-               num_hierarchies=args.num_hierarchies,
-               num_filters=args.num_filters,
-               num_logistic_mix=args.num_logistic_mix,
-               dropout_p=args.dropout_p)
+  data_config = dict(
+      name="quickdraw",
+      classes="post",
+      take=args.take,
+      labels="scalar",
+      data_dir=args.data_dir,
+      heldout_fraction=0.02,
+  )
+  model = cli.model_kwargs(args)
   try:
-    result = train.train(args.out, data_config, model, epochs=args.epochs,
-                         batch_size=args.batch_size, learning_rate=1e-3)
+    result = train.train(
+        args.out,
+        data_config,
+        model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+    )
   except RuntimeError as e:  # No network and no prepared data_dir.
     sys.exit(f"{e}\n\nSee the top of examples/quickdraw.py.")
   dist = result.dist
 
   spec = data.describe("quickdraw", classes="post", data_dir=args.data_dir)
-  test = data.load("quickdraw", "test", batch_size=256, shuffle=False,
-                   **{k: v for k, v in data_config.items() if k != "name"})
+  test = data.load(
+      "quickdraw",
+      "test",
+      batch_size=256,
+      shuffle=False,
+      **{k: v for k, v in data_config.items() if k != "name"},
+  )
   print(f"held-out bits/dim: {train.evaluate_bits_per_dim(dist, test):.3f}")
 
   # Per class: 8 real drawings (top row) over 8 samples (bottom row).
   real_by_class = {c: [] for c in spec.classes}
-  for (images, labels), in test.as_numpy_iterator():
+  for ((images, labels),) in test.as_numpy_iterator():
     for image, label in zip(images, labels.astype(int)):
       if len(real_by_class[label]) < 8:
         real_by_class[label].append(image)
@@ -78,12 +95,15 @@ def main(argv=None):
   for label in spec.classes:
     start = time.time()
     samples = dist.sample(8, conditional_input=float(label), seed=label)
-    print(f"{spec.class_names[label]:>16}: 8 samples in "
-          f"{time.time() - start:.2f} s")
+    print(
+        f"{spec.class_names[label]:>16}: 8 samples in "
+        f"{time.time() - start:.2f} s"
+    )
     real = np.array(real_by_class[label] or np.zeros_like(samples))
     real = np.concatenate([real, np.zeros_like(samples)])[:8]
-    path = os.path.join(args.out, "samples",
-                        spec.class_names[label].replace(" ", "_") + ".png")
+    path = os.path.join(
+        args.out, "samples", spec.class_names[label].replace(" ", "_") + ".png"
+    )
     grid.write_png(path, grid.compare_grid(real, samples, zoom=2))
   print(f"wrote {len(spec.classes)} PNGs to {args.out}/samples")
 

@@ -1,5 +1,6 @@
 """Pipelines: real tfds parsing on fake source files, mocked tfds, digits,
 image folders, and argument checking. All offline."""
+
 import os
 from unittest import mock
 
@@ -13,8 +14,10 @@ from tfp_fastpixel import data
 
 def _pairs(images, labels):
   """Order-free view of a dataset: sorted (pixel bytes, label) pairs."""
-  return sorted((np.asarray(x, np.uint8).tobytes(), int(y))
-                for x, y in zip(images, labels))
+  return sorted(
+      (np.asarray(x, np.uint8).tobytes(), int(y))
+      for x, y in zip(images, labels)
+  )
 
 
 # ---------------------------------------------------------------------------
@@ -29,8 +32,18 @@ def _write_cifar10_source(root, rng):
   """
   folder = os.path.join(root, "cifar-10-batches-bin")
   os.makedirs(folder)
-  names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-           "horse", "ship", "truck"]
+  names = [
+      "airplane",
+      "automobile",
+      "bird",
+      "cat",
+      "deer",
+      "dog",
+      "frog",
+      "horse",
+      "ship",
+      "truck",
+  ]
   with open(os.path.join(folder, "batches.meta.txt"), "w") as f:
     f.write("\n".join(names) + "\n\n")
   out = {"train": ([], []), "test": ([], [])}
@@ -53,24 +66,29 @@ def test_cifar10_real_builder_round_trips_pixels_and_labels(tmp_path):
   rng = np.random.default_rng(0)
   expected = _write_cifar10_source(str(tmp_path / "src"), rng)
   data_dir = str(tmp_path / "tfds")
-  with mock.patch.object(tfds.download.DownloadManager,
-                         "download_and_extract",
-                         lambda self, url: str(tmp_path / "src")):
+  with mock.patch.object(
+      tfds.download.DownloadManager,
+      "download_and_extract",
+      lambda self, url: str(tmp_path / "src"),
+  ):
     tfds.builder("cifar10", data_dir=data_dir).download_and_prepare()
 
   for split in ("train", "test"):
-    ds = data.load("cifar10", split, batch_size=4, shuffle=False,
-                   data_dir=data_dir)
+    ds = data.load(
+        "cifar10", split, batch_size=4, shuffle=False, data_dir=data_dir
+    )
     assert ds.element_spec[0][0].shape.as_list() == [None, 32, 32, 3]
     images, labels = data.as_numpy(ds)
     assert images.dtype == np.float32 and labels.dtype == np.float32
     assert _pairs(images, labels) == _pairs(*expected[split])
   # The CHW -> HWC step matters: the raw (untransposed) layout must not match.
   raw = [x.transpose(2, 0, 1).reshape(32, 32, 3) for x in expected["test"][0]]
-  images, _ = data.as_numpy(data.load("cifar10", "test", batch_size=8,
-                                      shuffle=False, data_dir=data_dir))
-  assert _pairs(raw, expected["test"][1]) != _pairs(images,
-                                                    expected["test"][1])
+  images, _ = data.as_numpy(
+      data.load(
+          "cifar10", "test", batch_size=8, shuffle=False, data_dir=data_dir
+      )
+  )
+  assert _pairs(raw, expected["test"][1]) != _pairs(images, expected["test"][1])
   assert data.describe("cifar10", data_dir=data_dir).class_names[3] == "cat"
 
 
@@ -80,13 +98,19 @@ def test_quickdraw_real_builder_round_trips_and_filters(tmp_path):
   rng = np.random.default_rng(1)
   drawings = {"bee": 4, "The Eiffel Tower": 3, "cat": 5}
   for name, count in drawings.items():
-    np.save(src / f"{name}.npy",
-            rng.integers(0, 256, size=(count, 784), dtype=np.uint8))
+    np.save(
+        src / f"{name}.npy",
+        rng.integers(0, 256, size=(count, 784), dtype=np.uint8),
+    )
   np.save(src / "_empty.npy", np.zeros((0, 784), np.uint8))
 
   def download(self, urls):  # One .npy per class, as the real bucket has.
-    return {label: str(src / (f"{label}.npy" if label in drawings
-                              else "_empty.npy")) for label in urls}
+    return {
+        label: str(
+            src / (f"{label}.npy" if label in drawings else "_empty.npy")
+        )
+        for label in urls
+    }
 
   data_dir = str(tmp_path / "tfds")
   with mock.patch.object(tfds.download.DownloadManager, "download", download):
@@ -97,13 +121,19 @@ def test_quickdraw_real_builder_round_trips_and_filters(tmp_path):
   # The post's 20 classes, ids read from the builder's ClassLabel names.
   post = data.describe("quickdraw", classes="post", data_dir=data_dir)
   assert [spec.class_names[i] for i in post.classes] == sorted(
-      data.QUICKDRAW_POST_CLASSES, key=spec.class_names.index)
+      data.QUICKDRAW_POST_CLASSES, key=spec.class_names.index
+  )
   assert post.classes[0] == 26 and post.classes[-1] == 323
 
   keep = ["bee", "The Eiffel Tower"]
   ids = [spec.class_names.index(n) for n in keep]
-  kwargs = dict(classes=keep, batch_size=2, shuffle=False, data_dir=data_dir,
-                heldout_fraction=0.25)
+  kwargs = dict(
+      classes=keep,
+      batch_size=2,
+      shuffle=False,
+      data_dir=data_dir,
+      heldout_fraction=0.25,
+  )
   train = data.as_numpy(data.load("quickdraw", "train", **kwargs))
   test = data.as_numpy(data.load("quickdraw", "test", **kwargs))
   got = _pairs(*train) + _pairs(*test)
@@ -115,9 +145,19 @@ def test_quickdraw_real_builder_round_trips_and_filters(tmp_path):
   assert not set(_pairs(*train)) & set(_pairs(*test))  # Disjoint splits.
 
   # `take` keeps only the first N drawings (before filtering, as the post).
-  n_taken = sum(len(x) for x, in data.load(
-      "quickdraw", "train", take=8, labels=None, batch_size=3, shuffle=False,
-      data_dir=data_dir, heldout_fraction=0.25).as_numpy_iterator())
+  n_taken = sum(
+      len(x)
+      for x, in data.load(
+          "quickdraw",
+          "train",
+          take=8,
+          labels=None,
+          batch_size=3,
+          shuffle=False,
+          data_dir=data_dir,
+          heldout_fraction=0.25,
+      ).as_numpy_iterator()
+  )
   assert n_taken == 6
 
 
@@ -125,8 +165,10 @@ def test_quickdraw_real_builder_round_trips_and_filters(tmp_path):
 # tfds.testing.mock_data: shapes, dtypes, element structure, class filtering.
 
 
-@pytest.mark.parametrize("labels, label_shape", [
-    ("scalar", [None]), ("onehot", [None, 10]), (None, None)])
+@pytest.mark.parametrize(
+    "labels, label_shape",
+    [("scalar", [None]), ("onehot", [None, 10]), (None, None)],
+)
 def test_mock_cifar10_element_structure(labels, label_shape):
   with tfds.testing.mock_data(num_examples=10):
     ds = data.load("cifar10", "train", batch_size=4, labels=labels)
@@ -148,20 +190,34 @@ def test_mock_cifar10_element_structure(labels, label_shape):
 def _labelled_quickdraw(self, split, **kwargs):
   """Fake `quickdraw_bitmap` examples: label i % 7, image filled with i."""
   del self, split, kwargs
-  return tf.data.Dataset.range(28).map(lambda i: {
-      "image": tf.fill([28, 28, 1], tf.cast(i, tf.uint8)), "label": i % 7})
+  return tf.data.Dataset.range(28).map(
+      lambda i: {
+          "image": tf.fill([28, 28, 1], tf.cast(i, tf.uint8)),
+          "label": i % 7,
+      }
+  )
 
 
 def test_mock_quickdraw_class_filter_and_onehot():
   with tfds.testing.mock_data(as_dataset_fn=_labelled_quickdraw):
-    spec = data.describe("quickdraw", classes=[5, "airplane"],
-                         labels="onehot")
+    spec = data.describe("quickdraw", classes=[5, "airplane"], labels="onehot")
     assert spec.class_names[1] == "airplane" and spec.classes == (1, 5)
-    ds = data.load("quickdraw", "train", classes=[5, "airplane"],
-                   labels="onehot", batch_size=3, shuffle=False)
+    ds = data.load(
+        "quickdraw",
+        "train",
+        classes=[5, "airplane"],
+        labels="onehot",
+        batch_size=3,
+        shuffle=False,
+    )
     images, onehot = data.as_numpy(ds)
-    ds = data.load("quickdraw", "train", classes=[5, "airplane"],
-                   batch_size=3, shuffle=False)
+    ds = data.load(
+        "quickdraw",
+        "train",
+        classes=[5, "airplane"],
+        batch_size=3,
+        shuffle=False,
+    )
     _, scalar = data.as_numpy(ds)
   assert images.shape == (8, 28, 28, 1) and onehot.shape == (8, 2)
   assert set(scalar.tolist()) == {1.0, 5.0}  # Dataset ids, the post's way.
@@ -187,11 +243,18 @@ def test_digits_splits_are_fixed_disjoint_and_complete():
 
 
 def test_digits_onehot_over_selected_classes():
-  ds = data.load("digits", "train", classes=["3", 8], labels="onehot",
-                 batch_size=16, shuffle=False)
+  ds = data.load(
+      "digits",
+      "train",
+      classes=["3", 8],
+      labels="onehot",
+      batch_size=16,
+      shuffle=False,
+  )
   images, labels = data.as_numpy(ds)
-  _, ids = data.as_numpy(data.load("digits", "train", classes=[3, 8],
-                                   batch_size=16, shuffle=False))
+  _, ids = data.as_numpy(
+      data.load("digits", "train", classes=[3, 8], batch_size=16, shuffle=False)
+  )
   assert labels.shape == (len(images), 2) and set(ids.tolist()) == {3.0, 8.0}
   np.testing.assert_array_equal(labels[:, 1], (ids == 8).astype(np.float32))
 
@@ -203,8 +266,9 @@ def _write_folder(root, rng, splits=("train",)):
       os.makedirs(os.path.join(root, split, name))
       for i in range(3):
         image = rng.integers(0, 256, size=(6, 5, 3), dtype=np.uint8)
-        tf.io.write_file(os.path.join(root, split, name, f"{i}.png"),
-                         tf.io.encode_png(image))
+        tf.io.write_file(
+            os.path.join(root, split, name, f"{i}.png"), tf.io.encode_png(image)
+        )
         written.setdefault(split, []).append((image, label))
   return written
 
@@ -213,28 +277,31 @@ def test_folder_images_round_trip_and_carve(tmp_path):
   written = _write_folder(str(tmp_path), np.random.default_rng(2))["train"]
   spec = data.describe("folder", data_dir=str(tmp_path))
   assert spec.image_shape == (6, 5, 3) and spec.class_names == ("cat", "dog")
-  kwargs = dict(batch_size=4, shuffle=False, data_dir=str(tmp_path),
-                heldout_fraction=0.34)
+  kwargs = dict(
+      batch_size=4, shuffle=False, data_dir=str(tmp_path), heldout_fraction=0.34
+  )
   train = data.as_numpy(data.load("folder", "train", **kwargs))
   test = data.as_numpy(data.load("folder", "test", **kwargs))
   assert len(test[0]) == 2 and len(train[0]) == 4
   assert sorted(_pairs(*train) + _pairs(*test)) == _pairs(*zip(*written))
-  small = data.load("folder", "train", image_size=(4, 4), channels=1,
-                    **kwargs)
+  small = data.load("folder", "train", image_size=(4, 4), channels=1, **kwargs)
   assert small.element_spec[0][0].shape.as_list() == [None, 4, 4, 1]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(name="mnist"), "name"),
-    (dict(split="validation"), "split"),
-    (dict(batch_size=0), "batch_size"),
-    (dict(classes=["not a class"]), "classes"),
-    (dict(classes=[10]), "classes"),
-    (dict(labels="sparse"), "labels"),
-    (dict(take=0), "take"),
-    (dict(heldout_fraction=1.5), "heldout_fraction"),
-    (dict(name="folder", data_dir="/nonexistent"), "data_dir"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(name="mnist"), "name"),
+        (dict(split="validation"), "split"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(classes=["not a class"]), "classes"),
+        (dict(classes=[10]), "classes"),
+        (dict(labels="sparse"), "labels"),
+        (dict(take=0), "take"),
+        (dict(heldout_fraction=1.5), "heldout_fraction"),
+        (dict(name="folder", data_dir="/nonexistent"), "data_dir"),
+    ],
+)
 def test_bad_arguments_raise_naming_the_argument(kwargs, match):
   with pytest.raises(ValueError, match=match):
     data.load(**kwargs)
@@ -242,8 +309,9 @@ def test_bad_arguments_raise_naming_the_argument(kwargs, match):
 
 def test_conditional_input_checks_classes():
   spec = data.describe("digits", classes=[1, 2], labels="onehot")
-  np.testing.assert_array_equal(spec.conditional_input([2, 1]),
-                                [[0, 1], [1, 0]])
+  np.testing.assert_array_equal(
+      spec.conditional_input([2, 1]), [[0, 1], [1, 0]]
+  )
   with pytest.raises(ValueError, match="class_ids"):
     spec.conditional_input([3])
   with pytest.raises(ValueError, match="unconditional"):

@@ -1,6 +1,5 @@
 """FastPixelCNN as a tfd.PixelCNN: weights, log_prob, masks, seeds, tracing,
 sample shapes and bad input."""
-import itertools
 
 import numpy as np
 import pytest
@@ -14,14 +13,7 @@ from tfp_fastpixel import network
 
 tfd = tfp.distributions
 
-TINY = dict(num_resnet=1, num_filters=4, num_logistic_mix=2, dropout_p=0.)
-
-
-def all_images(height, width, channels, high):
-  """Every image with values in {0..high}: [(high+1)^(H*W*C), H, W, C]."""
-  values = itertools.product(range(high + 1), repeat=height * width * channels)
-  return np.array(list(values), np.float32).reshape(
-      -1, height, width, channels)
+TINY = dict(num_resnet=1, num_filters=4, num_logistic_mix=2, dropout_p=0.0)
 
 
 @pytest.fixture(autouse=True)
@@ -31,58 +23,70 @@ def _seed():
 
 def _init(dist, cond=None):
   """Runs the network once (weight norm's data-dependent init)."""
-  x = tf.random.uniform([4] + dist.image_shape.as_list(), -1., 1.)
+  x = tf.random.uniform([4] + dist.image_shape.as_list(), -1.0, 1.0)
   dist.network(x if cond is None else [x, cond], training=False)
 
 
 # -- Same network, same weights, same log_prob -------------------------------
 
+
 def test_log_prob_matches_tfd_pixelcnn_on_shared_weights():
-  args = dict(TINY, image_shape=(4, 4, 3), conditional_shape=(),
-              num_hierarchies=2, high=7)
+  args = dict(
+      TINY,
+      image_shape=(4, 4, 3),
+      conditional_shape=(),
+      num_hierarchies=2,
+      high=7,
+  )
   fast, slow = FastPixelCNN(**args), tfd.PixelCNN(**args)
-  cond = tf.constant([0., 1., 2., 3.])
+  cond = tf.constant([0.0, 1.0, 2.0, 3.0])
   _init(fast, cond)
   _init(slow, cond)
   images = tf.random.stateless_uniform([4, 4, 4, 3], [3, 4], 0, 8, tf.int32)
   images = tf.cast(images, tf.float32)
 
   slow.network.set_weights(fast.network.get_weights())
-  np.testing.assert_allclose(fast.log_prob(images, conditional_input=cond),
-                             slow.log_prob(images, conditional_input=cond),
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+      fast.log_prob(images, conditional_input=cond),
+      slow.log_prob(images, conditional_input=cond),
+      rtol=1e-5,
+  )
   # And back: a copy made from the tfd.PixelCNN scores the same.
   copy = from_pixelcnn(slow)
-  np.testing.assert_allclose(copy.log_prob(images, conditional_input=cond),
-                             slow.log_prob(images, conditional_input=cond),
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+      copy.log_prob(images, conditional_input=cond),
+      slow.log_prob(images, conditional_input=cond),
+      rtol=1e-5,
+  )
   assert copy.network is not slow.network
 
 
 def test_from_pixelcnn_rejects_other_objects():
-  with pytest.raises(TypeError, match='dist'):
-    from_pixelcnn('not a distribution')
+  with pytest.raises(TypeError, match="dist"):
+    from_pixelcnn("not a distribution")
 
 
 # -- Masks hold from construction --------------------------------------------
 
-@pytest.mark.parametrize('num_hierarchies', [1, 2])
-def test_untrained_model_is_a_distribution(num_hierarchies):
-  args = dict(TINY, image_shape=(2, 2, 1), num_hierarchies=num_hierarchies,
-              high=3)
-  images = all_images(2, 2, 1, 3)
+
+@pytest.mark.parametrize("num_hierarchies", [1, 2])
+def test_untrained_model_is_a_distribution(num_hierarchies, all_images):
+  args = dict(
+      TINY, image_shape=(2, 2, 1), num_hierarchies=num_hierarchies, high=3
+  )
+  images = all_images((2, 2, 1), 3)
   total = float(tf.reduce_sum(tf.exp(FastPixelCNN(**args).log_prob(images))))
-  assert total == pytest.approx(1., abs=1e-4)
+  assert total == pytest.approx(1.0, abs=1e-4)
   # TFP's own untrained model leaks through its masks, so it does not sum to
   # one: the check has power.
   leaky = float(tf.reduce_sum(tf.exp(tfd.PixelCNN(**args).log_prob(images))))
-  assert abs(leaky - 1.) > 1e-3
+  assert abs(leaky - 1.0) > 1e-3
 
 
 def _pixel_dependencies(dist):
   """[H*W, H*W] bool: entry (p, q) if pixel p's parameters depend on q."""
   h, w, c = dist.image_shape.as_list()
-  x = tf.random.stateless_uniform([1, h, w, c], [5, 6], -1., 1.)
+  x = tf.random.stateless_uniform([1, h, w, c], [5, 6], -1.0, 1.0)
   deps = np.zeros([h * w, h * w], bool)
   for p in range(h * w):
     with tf.GradientTape() as tape:
@@ -115,7 +119,8 @@ def _fit_2x2(dist, conditional, epochs):
   label_input = tf_keras.layers.Input(shape=())
   inputs = [image_input, label_input] if conditional else image_input
   log_prob = dist.log_prob(
-      image_input, conditional_input=label_input if conditional else None)
+      image_input, conditional_input=label_input if conditional else None
+  )
   model = tf_keras.Model(inputs, log_prob)
   model.add_loss(-tf.reduce_mean(log_prob))
   model.compile(tf_keras.optimizers.Adam(1e-3))
@@ -123,19 +128,26 @@ def _fit_2x2(dist, conditional, epochs):
   return model.fit(data, epochs=epochs, batch_size=64, verbose=0).history
 
 
-@pytest.mark.parametrize('conditional', [False, True])
+@pytest.mark.parametrize("conditional", [False, True])
 def test_enforced_masks_before_data_init_train_well(conditional):
   # 2x2 images, two levels: level 1 (1x1) sees only padding, or only the
   # label, so TFP's data init would scale its channels by up to 1e5 and
   # training would give NaN (or get stuck at a bad loss).
-  dist = FastPixelCNN(**dict(TINY, image_shape=(2, 2, 1), num_hierarchies=2,
-                             high=3, num_filters=8,
-                             conditional_shape=() if conditional else None))
-  loss = _fit_2x2(dist, conditional, epochs=4)['loss']
+  dist = FastPixelCNN(
+      **dict(
+          TINY,
+          image_shape=(2, 2, 1),
+          num_hierarchies=2,
+          high=3,
+          num_filters=8,
+          conditional_shape=() if conditional else None,
+      )
+  )
+  loss = _fit_2x2(dist, conditional, epochs=4)["loss"]
   assert np.all(np.isfinite(loss)), loss
   assert network.masks_hold(dist.network)
   # Uniform is 4 ln 4 = 5.5 nats; the data are far from uniform.
-  assert loss[-1] < (2.5 if conditional else 4.), loss
+  assert loss[-1] < (2.5 if conditional else 4.0), loss
 
 
 def test_sampling_refuses_weights_that_break_the_masks():
@@ -144,7 +156,7 @@ def test_sampling_refuses_weights_that_break_the_masks():
   _init(leaky)
   fast = FastPixelCNN(**args)
   fast.network.set_weights(leaky.network.get_weights())
-  with pytest.raises(ValueError, match='masks'):
+  with pytest.raises(ValueError, match="masks"):
     fast.sample(2)
   network.enforce_masks(fast.network)
   assert fast.sample(2).shape == (2, 2, 2, 1)
@@ -152,15 +164,26 @@ def test_sampling_refuses_weights_that_break_the_masks():
 
 # -- Seeds and tracing -----------------------------------------------------
 
-@pytest.fixture(scope='module')
+
+@pytest.fixture(scope="module")
 def small_conditional():
-  return FastPixelCNN(**dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2,
-                             conditional_shape=(), high=15))
+  return FastPixelCNN(
+      **dict(
+          TINY,
+          image_shape=(4, 4, 1),
+          num_hierarchies=2,
+          conditional_shape=(),
+          high=15,
+      )
+  )
 
 
 def test_seeds(small_conditional):
   dist = small_conditional
-  draw = lambda seed: dist.sample(6, seed=seed, conditional_input=1.).numpy()
+
+  def draw(seed):
+    return dist.sample(6, seed=seed, conditional_input=1.0).numpy()
+
   np.testing.assert_array_equal(draw(3), draw(3))
   np.testing.assert_array_equal(draw(tf.constant([4, 5])), draw([4, 5]))
   assert not np.array_equal(draw(3), draw(4))
@@ -169,76 +192,116 @@ def test_seeds(small_conditional):
 
 def test_second_sample_call_does_not_retrace(small_conditional):
   dist = small_conditional
-  dist.sample(5, seed=1, conditional_input=0.)
+  dist.sample(5, seed=1, conditional_input=0.0)
   traces = dist.trace_count
-  dist.sample(5, seed=2, conditional_input=1.)
-  dist.sample(5, conditional_input=2.)
+  dist.sample(5, seed=2, conditional_input=1.0)
+  dist.sample(5, conditional_input=2.0)
   assert dist.trace_count == traces
   # A new batch size relaxes the conditional input's batch dimension once...
-  dist.sample(7, seed=1, conditional_input=0.)
+  dist.sample(7, seed=1, conditional_input=0.0)
   assert dist.trace_count <= traces + 1
   traces = dist.trace_count
   # ...after which no sample size retraces.
   for n in (3, 9):
-    dist.sample(n, seed=1, conditional_input=0.)
+    dist.sample(n, seed=1, conditional_input=0.0)
   assert dist.trace_count == traces
 
 
 def test_unconditional_sample_sizes_share_one_trace():
-  dist = FastPixelCNN(**dict(TINY, image_shape=(2, 2, 1), num_hierarchies=1,
-                             high=3))
+  dist = FastPixelCNN(
+      **dict(TINY, image_shape=(2, 2, 1), num_hierarchies=1, high=3)
+  )
   for n in (1, 4, 6):
     assert dist.sample(n, seed=n).shape == (n, 2, 2, 1)
   assert dist.trace_count == 1
 
 
 def test_sample_shape_and_batched_conditioning():
-  dist = FastPixelCNN(**dict(TINY, image_shape=(2, 2, 1), num_hierarchies=1,
-                             conditional_shape=(), high=3))
+  dist = FastPixelCNN(
+      **dict(
+          TINY,
+          image_shape=(2, 2, 1),
+          num_hierarchies=1,
+          conditional_shape=(),
+          high=3,
+      )
+  )
   # As in TFP's docstring: the conditional batch repeats over sample_shape.
-  out = dist.sample((4, 3), seed=1, conditional_input=[1., 2., 3.])
+  out = dist.sample((4, 3), seed=1, conditional_input=[1.0, 2.0, 3.0])
   assert out.shape == (4, 3, 2, 2, 1)
-  lp = dist.log_prob(out, conditional_input=[1., 2., 3.])
+  lp = dist.log_prob(out, conditional_input=[1.0, 2.0, 3.0])
   assert lp.shape == (4, 3) and np.all(np.isfinite(lp))
-  assert dist.sample(0, conditional_input=1.).shape == (0, 2, 2, 1)
+  assert dist.sample(0, conditional_input=1.0).shape == (0, 2, 2, 1)
 
 
 def test_r_doubles_are_accepted_and_fractions_rejected():
-  dist = FastPixelCNN(image_shape=[4., 4., 1.], conditional_shape=[],
-                      num_resnet=1., num_hierarchies=2., num_filters=4.,
-                      num_logistic_mix=2., receptive_field_dims=[3., 3.],
-                      high=3.)
-  assert dist.sample(2., seed=1, conditional_input=1.).shape == (2, 4, 4, 1)
-  assert dist.sample([2., 1.], conditional_input=1.).shape == (2, 1, 4, 4, 1)
-  with pytest.raises(TypeError, match='image_shape.*4.5'):
-    FastPixelCNN(image_shape=[4.5, 4., 1.])
-  with pytest.raises(TypeError, match='num_resnet'):
+  dist = FastPixelCNN(
+      image_shape=[4.0, 4.0, 1.0],
+      conditional_shape=[],
+      num_resnet=1.0,
+      num_hierarchies=2.0,
+      num_filters=4.0,
+      num_logistic_mix=2.0,
+      receptive_field_dims=[3.0, 3.0],
+      high=3.0,
+  )
+  assert dist.sample(2.0, seed=1, conditional_input=1.0).shape == (2, 4, 4, 1)
+  assert dist.sample([2.0, 1.0], conditional_input=1.0).shape == (2, 1, 4, 4, 1)
+  with pytest.raises(TypeError, match="image_shape.*4.5"):
+    FastPixelCNN(image_shape=[4.5, 4.0, 1.0])
+  with pytest.raises(TypeError, match="num_resnet"):
     FastPixelCNN(image_shape=(4, 4, 1), num_resnet=1.5)
-  with pytest.raises(TypeError, match='sample_shape.*2.5'):
-    dist.sample(2.5, conditional_input=1.)
+  with pytest.raises(TypeError, match="sample_shape.*2.5"):
+    dist.sample(2.5, conditional_input=1.0)
 
 
 # -- Bad input: a clear error, early, naming the argument ------------------
 
-@pytest.mark.parametrize('kwargs, error, pattern', [
-    (dict(image_shape=(6, 8, 1), num_hierarchies=3), ValueError,
-     'image_shape.*divisible by .*4'),
-    (dict(image_shape=(8, 8)), ValueError, 'image_shape.*3 entries'),
-    (dict(image_shape=(8, 8, 1, 1)), ValueError, 'image_shape.*3 entries'),
-    (dict(image_shape=(8, 8, 1), num_logistic_mix=0), ValueError,
-     'num_logistic_mix.*>= 1'),
-    (dict(image_shape=(8, 8, 1), dropout_p=1.), ValueError, r'dropout_p.*\[0, 1\)'),
-    (dict(image_shape=(8, 8, 1), dropout_p=-0.1), ValueError, 'dropout_p'),
-    (dict(image_shape=(8, 8, 1), high=0, low=0), ValueError,
-     'high.*greater than.*low'),
-    (dict(image_shape=(8, 8, 1), resnet_activation='tanh'), ValueError,
-     'resnet_activation'),
-    (dict(image_shape=(8, 8, 1), receptive_field_dims=(3, 4)), ValueError,
-     'receptive_field_dims.*odd'),
-    (dict(image_shape=(8, 8, 1), dtype=tf.int32), TypeError, 'dtype'),
-    (dict(image_shape=(8, 8, 1), jit_compile='yes'), TypeError,
-     'jit_compile.*None, True or False'),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, error, pattern",
+    [
+        (
+            dict(image_shape=(6, 8, 1), num_hierarchies=3),
+            ValueError,
+            "image_shape.*divisible by .*4",
+        ),
+        (dict(image_shape=(8, 8)), ValueError, "image_shape.*3 entries"),
+        (dict(image_shape=(8, 8, 1, 1)), ValueError, "image_shape.*3 entries"),
+        (
+            dict(image_shape=(8, 8, 1), num_logistic_mix=0),
+            ValueError,
+            "num_logistic_mix.*>= 1",
+        ),
+        (
+            dict(image_shape=(8, 8, 1), dropout_p=1.0),
+            ValueError,
+            r"dropout_p.*\[0, 1\)",
+        ),
+        (dict(image_shape=(8, 8, 1), dropout_p=-0.1), ValueError, "dropout_p"),
+        (
+            dict(image_shape=(8, 8, 1), high=0, low=0),
+            ValueError,
+            "high.*greater than.*low",
+        ),
+        (
+            dict(image_shape=(8, 8, 1), resnet_activation="tanh"),
+            ValueError,
+            "resnet_activation",
+        ),
+        (
+            dict(image_shape=(8, 8, 1), receptive_field_dims=(3, 4)),
+            ValueError,
+            "receptive_field_dims.*odd",
+        ),
+        (dict(image_shape=(8, 8, 1), dtype=tf.int32), TypeError, "dtype"),
+        (
+            dict(image_shape=(8, 8, 1), jit_compile="yes"),
+            TypeError,
+            "jit_compile.*None, True or False",
+        ),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, error, pattern):
   with pytest.raises(error, match=pattern):
     FastPixelCNN(**dict(TINY, **kwargs))
@@ -247,43 +310,53 @@ def test_bad_constructor_arguments(kwargs, error, pattern):
 def test_bad_sampling_and_scoring_input(small_conditional):
   dist = small_conditional
   images = tf.zeros([2, 4, 4, 1])
-  with pytest.raises(ValueError, match='conditional_input.*required'):
+  with pytest.raises(ValueError, match="conditional_input.*required"):
     dist.sample(2)
-  with pytest.raises(ValueError, match='conditional_input.*required'):
+  with pytest.raises(ValueError, match="conditional_input.*required"):
     dist.log_prob(images)
-  vector = FastPixelCNN(**dict(TINY, image_shape=(4, 4, 1), num_hierarchies=1,
-                               conditional_shape=(2,)))
-  with pytest.raises(ValueError, match=r'conditional_input.*\[\.\.\., 2\]'):
+  vector = FastPixelCNN(
+      **dict(
+          TINY, image_shape=(4, 4, 1), num_hierarchies=1, conditional_shape=(2,)
+      )
+  )
+  with pytest.raises(ValueError, match=r"conditional_input.*\[\.\.\., 2\]"):
     vector.sample(2, conditional_input=tf.zeros([2, 3]))
-  with pytest.raises(ValueError, match=r'conditional_input.*\[\.\.\., 2\]'):
+  with pytest.raises(ValueError, match=r"conditional_input.*\[\.\.\., 2\]"):
     vector.log_prob(images, conditional_input=tf.zeros([2, 3]))
-  with pytest.raises(ValueError, match=r'multiple of .*batch size \(3\)'):
-    dist.sample(4, conditional_input=[0., 1., 2.])
-  with pytest.raises(ValueError, match='sample_shape.*>= 0'):
-    dist.sample(-1, conditional_input=0.)
-  with pytest.raises(ValueError, match='value.*4, 4, 1'):
-    dist.log_prob(tf.zeros([2, 5, 4, 1]), conditional_input=[0., 1.])
-  unconditional = FastPixelCNN(**dict(TINY, image_shape=(2, 2, 1),
-                                      num_hierarchies=1))
-  with pytest.raises(ValueError, match='conditional_shape=None'):
-    unconditional.sample(2, conditional_input=1.)
+  with pytest.raises(ValueError, match=r"multiple of .*batch size \(3\)"):
+    dist.sample(4, conditional_input=[0.0, 1.0, 2.0])
+  with pytest.raises(ValueError, match="sample_shape.*>= 0"):
+    dist.sample(-1, conditional_input=0.0)
+  with pytest.raises(ValueError, match="value.*4, 4, 1"):
+    dist.log_prob(tf.zeros([2, 5, 4, 1]), conditional_input=[0.0, 1.0])
+  unconditional = FastPixelCNN(
+      **dict(TINY, image_shape=(2, 2, 1), num_hierarchies=1)
+  )
+  with pytest.raises(ValueError, match="conditional_shape=None"):
+    unconditional.sample(2, conditional_input=1.0)
 
 
-# -- Graph and XLA paths --------------------------------------------------------
+# -- Graph and XLA paths ------------------------------------------------------
+
 
 def test_graph_and_xla_paths_draw_the_same_images_for_a_seed():
   # The noise is drawn outside the compiled core, so both paths make the
   # same draws; only float rounding in the network may tip a rare pixel.
-  args = dict(TINY, image_shape=(4, 4, 3), num_hierarchies=2, high=7,
-              conditional_shape=())
+  args = dict(
+      TINY,
+      image_shape=(4, 4, 3),
+      num_hierarchies=2,
+      high=7,
+      conditional_shape=(),
+  )
   graph = FastPixelCNN(jit_compile=False, **args)
-  graph.sample(1, seed=0, conditional_input=0.)  # weight norm's init
+  graph.sample(1, seed=0, conditional_input=0.0)  # weight norm's init
   xla = from_pixelcnn(graph, jit_compile=True)
   assert not graph.uses_xla() and xla.uses_xla()
-  a = graph.sample(16, seed=3, conditional_input=2.).numpy()
-  b = xla.sample(16, seed=3, conditional_input=2.).numpy()
+  a = graph.sample(16, seed=3, conditional_input=2.0).numpy()
+  b = xla.sample(16, seed=3, conditional_input=2.0).numpy()
   assert np.mean(a == b) > 0.99
-  c = xla.sample(16, seed=4, conditional_input=2.).numpy()
+  c = xla.sample(16, seed=4, conditional_input=2.0).numpy()
   assert np.mean(b == c) < 0.9  # the seed matters
 
 
@@ -298,4 +371,4 @@ def test_automatic_path_and_progress(capsys):
   quiet = graph.sample(3, seed=5)
   loud = dist.sample(3, seed=5, progress=True)
   np.testing.assert_array_equal(quiet, loud)
-  assert '4/4' in capsys.readouterr().out  # rows done, of 4
+  assert "4/4" in capsys.readouterr().out  # rows done, of 4

@@ -9,6 +9,7 @@ same weights, TFP's own (which feeds back unrounded values) and one that
 draws pixels independently from their exact marginals, so a pass is
 evidence, not a lack of power.
 """
+
 import itertools
 import time
 
@@ -31,13 +32,22 @@ ALPHA = 1e-4
 CONFIGS = {
     # Level 1 of the hierarchy is 1x1: exercises the down/up path and the
     # weight-norm guard for channels that see only padding.
-    "gray_2x2_high3_hier2": dict(image_shape=(2, 2, 1), high=3,
-                                 num_hierarchies=2, num_filters=12,
-                                 num_logistic_mix=3),
+    "gray_2x2_high3_hier2": dict(
+        image_shape=(2, 2, 1),
+        high=3,
+        num_hierarchies=2,
+        num_filters=12,
+        num_logistic_mix=3,
+    ),
     # high=1 maximises the gap between quantized and unrounded feedback;
     # 3 channels exercise the RGB coupling.
-    "rgb_2x2_high1": dict(image_shape=(2, 2, 3), high=1, num_hierarchies=1,
-                          num_filters=12, num_logistic_mix=3),
+    "rgb_2x2_high1": dict(
+        image_shape=(2, 2, 3),
+        high=1,
+        num_hierarchies=1,
+        num_filters=12,
+        num_logistic_mix=3,
+    ),
 }
 
 
@@ -74,8 +84,11 @@ def chi_square_pvalue(observed, expected, min_expected=5.0):
   obs, exp = np.array(obs), np.array(exp)
   stat = float(np.sum((obs - exp) ** 2 / exp))
   df = len(obs) - 1
-  p = float(tf.math.igammac(tf.constant(df / 2, tf.float64),
-                            tf.constant(stat / 2, tf.float64)))
+  p = float(
+      tf.math.igammac(
+          tf.constant(df / 2, tf.float64), tf.constant(stat / 2, tf.float64)
+      )
+  )
   return p, stat, df
 
 
@@ -95,12 +108,12 @@ def _synthetic_images(rng, n, label, image_shape, high):
   """
   h, w, c = image_shape
   if c == 3:
-    colour_a = np.array([high, 0, 0])                 # red: channels coupled
-    colour_b = np.array([0, high, high])              # cyan
+    colour_a = np.array([high, 0, 0])  # red: channels coupled
+    colour_b = np.array([0, high, high])  # cyan
   else:
     colour_a, colour_b = np.full(c, 1), np.full(c, high - 1)
   flip = rng.random(n) < 0.5
-  first = np.where(flip[:, None], colour_b, colour_a)     # [n, c]
+  first = np.where(flip[:, None], colour_b, colour_a)  # [n, c]
   second = np.where(flip[:, None], colour_a, colour_b)
   images = np.empty((n, h, w, c), np.int64)
   for i, j in itertools.product(range(h), range(w)):
@@ -117,12 +130,17 @@ def _train(config, seed):
   """A FastPixelCNN fitted (a few seconds) to `_synthetic_images`."""
   tf_keras.utils.set_random_seed(seed)
   image_shape, high = config["image_shape"], config["high"]
-  dist = FastPixelCNN(conditional_shape=(), num_resnet=1, dropout_p=0.0,
-                      low=0, **config)
+  dist = FastPixelCNN(
+      conditional_shape=(), num_resnet=1, dropout_p=0.0, low=0, **config
+  )
   rng = np.random.default_rng(seed)
   per_label = 2048
-  images = np.concatenate([_synthetic_images(rng, per_label, l, image_shape,
-                                             high) for l in LABELS])
+  images = np.concatenate(
+      [
+          _synthetic_images(rng, per_label, lab, image_shape, high)
+          for lab in LABELS
+      ]
+  )
   labels = np.repeat(np.array(LABELS, np.float32), per_label)
 
   # Weight norm's data-dependent init runs on fit's first (mixed-label)
@@ -135,20 +153,12 @@ def _train(config, seed):
   model = tf_keras.Model([x, c], lp)
   model.add_loss(-tf.reduce_mean(lp))
   model.compile(tf_keras.optimizers.Adam(1e-2))
-  model.fit([images, labels], batch_size=128, epochs=8, shuffle=True,
-            verbose=0)
+  model.fit([images, labels], batch_size=128, epochs=8, shuffle=True, verbose=0)
   return dist
 
 
-def _all_images(image_shape, high):
-  """Every image, in the order `_cell_index` numbers them."""
-  size = int(np.prod(image_shape))
-  grid = np.array(list(itertools.product(range(high + 1), repeat=size)))
-  return grid.reshape((-1,) + tuple(image_shape)).astype(np.float32)
-
-
 def _cell_index(images, high):
-  """Row-major base-(high+1) number of each image (matches `_all_images`)."""
+  """Row-major base-(high+1) number of each image (matches `all_images`)."""
   flat = np.rint(np.asarray(images)).astype(np.int64)
   flat = flat.reshape(flat.shape[0], -1)
   weights = (high + 1) ** np.arange(flat.shape[1] - 1, -1, -1)
@@ -159,8 +169,12 @@ def _pixel_marginals(probs, image_shape, high):
   """Exact marginal of each pixel (all channels jointly): [H*W, (high+1)^C]."""
   h, w, c = image_shape
   joint = probs.reshape([(high + 1) ** c] * (h * w))
-  return np.stack([joint.sum(axis=tuple(a for a in range(h * w) if a != k))
-                   for k in range(h * w)])
+  return np.stack(
+      [
+          joint.sum(axis=tuple(a for a in range(h * w) if a != k))
+          for k in range(h * w)
+      ]
+  )
 
 
 def _independent_probs(marginals):
@@ -172,12 +186,12 @@ def _independent_probs(marginals):
 
 
 @pytest.fixture(scope="module", params=sorted(CONFIGS))
-def trained(request):
+def trained(request, all_images):
   """(name, config, dist, {label: exact probabilities of every image})."""
   config = CONFIGS[request.param]
   start = time.time()
   dist = _train(config, seed=1234)
-  images = _all_images(config["image_shape"], config["high"])
+  images = all_images(config["image_shape"], config["high"])
   probs = {}
   for label in LABELS:
     lp = dist.log_prob(images, conditional_input=float(label))
@@ -197,13 +211,15 @@ def test_log_prob_is_normalised_peaked_and_correlated(trained):
     # Power: a near-uniform or independent model would make the sampler
     # tests vacuous.
     assert p.max() > 5.0 / num_cells, (name, label, p.max() * num_cells)
-    indep = _independent_probs(_pixel_marginals(p / p.sum(),
-                                                config["image_shape"],
-                                                config["high"]))
+    indep = _independent_probs(
+        _pixel_marginals(p / p.sum(), config["image_shape"], config["high"])
+    )
     tv = 0.5 * np.abs(p / p.sum() - indep).sum()
     assert tv > 0.05, (name, label, tv)
-    print(f"\n[{name}] label {label}: sum={p.sum():.6f}, "
-          f"max/uniform={p.max() * num_cells:.1f}, TV to independent={tv:.3f}")
+    print(
+        f"\n[{name}] label {label}: sum={p.sum():.6f}, "
+        f"max/uniform={p.max() * num_cells:.1f}, TV to independent={tv:.3f}"
+    )
   # The label matters.
   tv_labels = 0.5 * np.abs(probs[0] - probs[1]).sum()
   assert tv_labels > 0.1, (name, tv_labels)
@@ -211,8 +227,9 @@ def test_log_prob_is_normalised_peaked_and_correlated(trained):
 
 def _gof(samples, probs, config):
   """Chi-square p-value of `samples` against exact `probs`."""
-  counts = np.bincount(_cell_index(samples, config["high"]),
-                       minlength=probs.size)
+  counts = np.bincount(
+      _cell_index(samples, config["high"]), minlength=probs.size
+  )
   return chi_square_pvalue(counts, NUM_SAMPLES * probs / probs.sum())
 
 
@@ -224,28 +241,40 @@ def test_fast_sampler_matches_log_prob(trained, label, jit_compile):
   assert dist.uses_xla() == jit_compile
   start = time.time()
   # A different seed per path: two independent tests, not one repeated.
-  samples = dist.sample(NUM_SAMPLES, seed=100 + label + 10 * jit_compile,
-                        conditional_input=float(label))
+  samples = dist.sample(
+      NUM_SAMPLES,
+      seed=100 + label + 10 * jit_compile,
+      conditional_input=float(label),
+  )
   elapsed = time.time() - start
   p, stat, df = _gof(samples, probs[label], config)
   path = "XLA" if jit_compile else "graph"
-  print(f"\n[{name}] label {label}: fast sampler ({path}) p={p:.3g} "
-        f"(chi2={stat:.1f}, df={df}, {elapsed:.1f}s)")
-  assert p > ALPHA, (f"{name} label {label}: fast sampler p={p:.3g}, "
-                     f"chi2={stat:.1f}, df={df}")
+  print(
+      f"\n[{name}] label {label}: fast sampler ({path}) p={p:.3g} "
+      f"(chi2={stat:.1f}, df={df}, {elapsed:.1f}s)"
+  )
+  assert p > ALPHA, (
+      f"{name} label {label}: fast sampler p={p:.3g}, "
+      f"chi2={stat:.1f}, df={df}"
+  )
 
 
 @pytest.mark.parametrize("label", LABELS)
 def test_tfp_sampler_is_rejected(trained, label):
   name, config, dist, probs = trained
   # TFP's own sampler on the same weights feeds back the unrounded draw.
-  samples = tfd.PixelCNN._sample_n(  # pylint: disable=protected-access
-      dist, NUM_SAMPLES, seed=200 + label, conditional_input=float(label))
+  samples = tfd.PixelCNN._sample_n(
+      dist, NUM_SAMPLES, seed=200 + label, conditional_input=float(label)
+  )
   p, stat, df = _gof(samples, probs[label], config)
-  print(f"\n[{name}] label {label}: TFP sampler p={p:.3g} "
-        f"(chi2={stat:.1f}, df={df})")
-  assert p < ALPHA, (f"{name} label {label}: TFP sampler p={p:.3g}, "
-                     f"chi2={stat:.1f}, df={df}: test has no power")
+  print(
+      f"\n[{name}] label {label}: TFP sampler p={p:.3g} "
+      f"(chi2={stat:.1f}, df={df})"
+  )
+  assert p < ALPHA, (
+      f"{name} label {label}: TFP sampler p={p:.3g}, "
+      f"chi2={stat:.1f}, df={df}: test has no power"
+  )
 
 
 @pytest.mark.parametrize("label", LABELS)
@@ -257,26 +286,34 @@ def test_independent_pixel_sampler_is_rejected(trained, label):
   marginals = _pixel_marginals(p_label, config["image_shape"], high)
   rng = np.random.default_rng(300 + label)
   # Each pixel's colour index (base high+1 over channels), independently.
-  colour = np.stack([rng.choice(m.size, NUM_SAMPLES, p=m / m.sum())
-                     for m in marginals], axis=1)         # [n, H*W]
-  digits = (colour[..., None] // (high + 1) ** np.arange(c - 1, -1, -1)
-            ) % (high + 1)                                # [n, H*W, C]
+  colour = np.stack(
+      [rng.choice(m.size, NUM_SAMPLES, p=m / m.sum()) for m in marginals],
+      axis=1,
+  )  # [n, H*W]
+  digits = (colour[..., None] // (high + 1) ** np.arange(c - 1, -1, -1)) % (
+      high + 1
+  )  # [n, H*W, C]
   samples = digits.reshape(NUM_SAMPLES, h, w, c)
   p, stat, df = _gof(samples, probs[label], config)
-  print(f"\n[{name}] label {label}: independent sampler p={p:.3g} "
-        f"(chi2={stat:.1f}, df={df})")
-  assert p < ALPHA, (f"{name} label {label}: independent sampler p={p:.3g},"
-                     f" chi2={stat:.1f}, df={df}: test has no power")
+  print(
+      f"\n[{name}] label {label}: independent sampler p={p:.3g} "
+      f"(chi2={stat:.1f}, df={df})"
+  )
+  assert p < ALPHA, (
+      f"{name} label {label}: independent sampler p={p:.3g},"
+      f" chi2={stat:.1f}, df={df}: test has no power"
+  )
 
 
 # -- Completion: p(rest | observed prefix) -------------------------------------
 
-def _prefix_cells(config, num_observed):
+
+def _prefix_cells(config, num_observed, images):
   """Each image's prefix (first `num_observed` pixels, all channels) as one
-  number, for every image in `_all_images` order (so prefix-major)."""
-  images = _all_images(config["image_shape"], config["high"])
-  flat = images.reshape(len(images), -1)[:, :num_observed *
-                                         config["image_shape"][-1]]
+  number, for every image in `all_images` order (so prefix-major)."""
+  flat = images.reshape(len(images), -1)[
+      :, : num_observed * config["image_shape"][-1]
+  ]
   return _cell_index(flat, config["high"])
 
 
@@ -294,28 +331,36 @@ def _most_informative_prefix(probs, cells):
 
 @pytest.mark.parametrize("num_observed", [1, 2])
 def test_completion_matches_conditional_and_ignoring_prefix_is_rejected(
-    trained, num_observed):
+    trained, num_observed, all_images
+):
   name, config, dist, probs = trained
   label = num_observed - 1
-  cells = _prefix_cells(config, num_observed)
+  images = all_images(config["image_shape"], config["high"])
+  cells = _prefix_cells(config, num_observed, images)
   prefix, tv = _most_informative_prefix(probs[label], cells)
   assert tv > 0.05, (name, tv)  # the prefix matters: the test has power
-  images = _all_images(config["image_shape"], config["high"])
   observed = images[np.flatnonzero(cells == prefix)[0]][None]
   keep = cells == prefix
-  expected = np.where(keep, probs[label], 0.)
+  expected = np.where(keep, probs[label], 0.0)
 
-  done = dist.complete(observed, num_observed, sample_shape=NUM_SAMPLES,
-                       seed=400 + num_observed,
-                       conditional_input=float(label))[:, 0]
+  done = dist.complete(
+      observed,
+      num_observed,
+      sample_shape=NUM_SAMPLES,
+      seed=400 + num_observed,
+      conditional_input=float(label),
+  )[:, 0]
   p, stat, df = _gof(done, expected, config)
-  print(f"\n[{name}] label {label}, {num_observed} observed: completion "
-        f"p={p:.3g} (chi2={stat:.1f}, df={df}, TV to ignoring={tv:.2f})")
+  print(
+      f"\n[{name}] label {label}, {num_observed} observed: completion "
+      f"p={p:.3g} (chi2={stat:.1f}, df={df}, TV to ignoring={tv:.2f})"
+  )
   assert p > ALPHA, (name, num_observed, p, stat, df)
 
   # Wrong: fresh samples with the prefix pasted in (ignores the prefix).
-  fresh = dist.sample(NUM_SAMPLES, seed=500 + num_observed,
-                      conditional_input=float(label)).numpy()
+  fresh = dist.sample(
+      NUM_SAMPLES, seed=500 + num_observed, conditional_input=float(label)
+  ).numpy()
   h, w, c = config["image_shape"]
   flat = fresh.reshape(NUM_SAMPLES, h * w, c)
   flat[:, :num_observed] = observed.reshape(h * w, c)[:num_observed]
@@ -326,15 +371,20 @@ def test_completion_matches_conditional_and_ignoring_prefix_is_rejected(
 
 # -- The exported SavedModel and tf.compat.v1 graph mode ----------------------
 
+
 def test_exported_model_matches_log_prob(trained, tmp_path):
   from tfp_fastpixel import export_saved_model
+
   name, config, dist, probs = trained
-  m = tf.saved_model.load(export_saved_model(dist, str(tmp_path / "e"),
-                                             verbose=False))
+  m = tf.saved_model.load(
+      export_saved_model(dist, str(tmp_path / "e"), verbose=False)
+  )
   for label in LABELS:
-    samples = m.sample(n=tf.constant(NUM_SAMPLES),
-                       seed=tf.constant([600, label]),
-                       conditional_input=tf.fill([NUM_SAMPLES], float(label)))
+    samples = m.sample(
+        n=tf.constant(NUM_SAMPLES),
+        seed=tf.constant([600, label]),
+        conditional_input=tf.fill([NUM_SAMPLES], float(label)),
+    )
     p, stat, df = _gof(samples, probs[label], config)
     print(f"\n[{name}] label {label}: exported sampler p={p:.3g}")
     assert p > ALPHA, (name, label, p, stat, df)
@@ -344,10 +394,15 @@ def test_graph_mode_sampler_matches_log_prob(trained):
   name, config, dist, probs = trained
   weights = dist.network.get_weights()
   with tf.Graph().as_default():
-    copy = FastPixelCNN(conditional_shape=(), num_resnet=1, dropout_p=0.0,
-                        low=0, **config)
-    draws = [copy.sample(NUM_SAMPLES, seed=700 + label,
-                         conditional_input=float(label)) for label in LABELS]
+    copy = FastPixelCNN(
+        conditional_shape=(), num_resnet=1, dropout_p=0.0, low=0, **config
+    )
+    draws = [
+        copy.sample(
+            NUM_SAMPLES, seed=700 + label, conditional_input=float(label)
+        )
+        for label in LABELS
+    ]
     assigns = [v.assign(w) for v, w in zip(copy.network.weights, weights)]
     with tf.compat.v1.Session() as sess:
       sess.run(tf.compat.v1.global_variables_initializer())

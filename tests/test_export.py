@@ -1,6 +1,7 @@
 """`export_saved_model`: a SavedModel that a process with only TensorFlow
 (no TFP, no tf_keras, no tfp_fastpixel) loads and runs, and that draws the
 live model's images for a seed."""
+
 import json
 import os
 import subprocess
@@ -23,7 +24,9 @@ _LOADER = textwrap.dedent("""
     import tensorflow as tf
     export_dir, out, conditional = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
     m = tf.saved_model.load(export_dir)
-    cond = dict(conditional_input=tf.constant([1., 2., 3.])) if conditional else {}
+    cond = {}
+    if conditional:
+      cond = dict(conditional_input=tf.constant([1., 2., 3.]))
     x = m.sample(n=tf.constant(3), seed=tf.constant([1, 2]), **cond)
     lp = m.log_prob(images=x, **cond)
     y = m.complete(images=x, num_observed=tf.constant(5),
@@ -35,17 +38,28 @@ _LOADER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("conditional", [True, False],
-                         ids=["conditional", "unconditional"])
-def test_export_runs_without_tfp_and_matches_live(conditional, tmp_path,
-                                                  subprocess_env):
+@pytest.mark.parametrize(
+    "conditional", [True, False], ids=["conditional", "unconditional"]
+)
+def test_export_runs_without_tfp_and_matches_live(
+    conditional, tmp_path, subprocess_env
+):
   tf.keras.utils.set_random_seed(1)
-  dist = FastPixelCNN(image_shape=(4, 4, 3), num_resnet=1, num_hierarchies=2,
-                      num_filters=4, num_logistic_mix=2, high=7,
-                      conditional_shape=() if conditional else None)
-  export_dir = export_saved_model(dist, str(tmp_path / "export"),
-                                  verbose=False)
-  cond = dict(conditional_input=tf.constant([1., 2., 3.])) if conditional else {}
+  dist = FastPixelCNN(
+      image_shape=(4, 4, 3),
+      num_resnet=1,
+      num_hierarchies=2,
+      num_filters=4,
+      num_logistic_mix=2,
+      high=7,
+      conditional_shape=() if conditional else None,
+  )
+  export_dir = export_saved_model(dist, str(tmp_path / "export"), verbose=False)
+  cond = (
+      dict(conditional_input=tf.constant([1.0, 2.0, 3.0]))
+      if conditional
+      else {}
+  )
   x = dist.sample(3, seed=[1, 2], **cond)
   lp = dist.log_prob(x, **cond)
   y = dist.complete(x, 5, seed=[3, 4], **cond)
@@ -53,21 +67,35 @@ def test_export_runs_without_tfp_and_matches_live(conditional, tmp_path,
   out = str(tmp_path / "loaded.npz")
   proc = subprocess.run(
       [sys.executable, "-c", _LOADER, export_dir, out, str(int(conditional))],
-      env=subprocess_env, capture_output=True, text=True, timeout=300,
-      check=False)
+      env=subprocess_env,
+      capture_output=True,
+      text=True,
+      timeout=300,
+      check=False,
+  )
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert json.loads(proc.stdout.strip().splitlines()[-1]) == [
-      "complete", "log_prob", "sample", "serving_default"]
+      "complete",
+      "log_prob",
+      "sample",
+      "serving_default",
+  ]
   loaded = np.load(out)
-  np.testing.assert_array_equal(loaded["x"], x)     # same images for a seed
+  np.testing.assert_array_equal(loaded["x"], x)  # same images for a seed
   np.testing.assert_array_equal(loaded["sig"], x)
   np.testing.assert_allclose(loaded["lp"], lp, atol=1e-5, rtol=0)
   np.testing.assert_array_equal(loaded["y"], y)
 
 
 def test_export_checks_its_arguments(tmp_path):
-  dist = FastPixelCNN(image_shape=(2, 2, 1), num_resnet=1, num_hierarchies=1,
-                      num_filters=2, num_logistic_mix=1, high=3)
+  dist = FastPixelCNN(
+      image_shape=(2, 2, 1),
+      num_resnet=1,
+      num_hierarchies=1,
+      num_filters=2,
+      num_logistic_mix=1,
+      high=3,
+  )
   with pytest.raises(TypeError, match="`dist`"):
     export_saved_model(object(), str(tmp_path / "a"))
   full = tmp_path / "full"
@@ -78,17 +106,34 @@ def test_export_checks_its_arguments(tmp_path):
 
 
 def test_exported_functions_check_runtime_input(tmp_path):
-  dist = FastPixelCNN(image_shape=(2, 2, 1), conditional_shape=(),
-                      num_resnet=1, num_hierarchies=1, num_filters=2,
-                      num_logistic_mix=1, high=3)
-  m = tf.saved_model.load(export_saved_model(dist, str(tmp_path / "e"),
-                                             verbose=False))
-  x = m.sample(n=tf.constant(2), seed=tf.constant([1, 2]),
-               conditional_input=tf.zeros([2]))
+  dist = FastPixelCNN(
+      image_shape=(2, 2, 1),
+      conditional_shape=(),
+      num_resnet=1,
+      num_hierarchies=1,
+      num_filters=2,
+      num_logistic_mix=1,
+      high=3,
+  )
+  m = tf.saved_model.load(
+      export_saved_model(dist, str(tmp_path / "e"), verbose=False)
+  )
+  x = m.sample(
+      n=tf.constant(2),
+      seed=tf.constant([1, 2]),
+      conditional_input=tf.zeros([2]),
+  )
   with pytest.raises(tf.errors.InvalidArgumentError, match="num_observed"):
-    m.complete(images=x, num_observed=tf.constant(5),
-               seed=tf.constant([1, 2]), conditional_input=tf.zeros([2]))
+    m.complete(
+        images=x,
+        num_observed=tf.constant(5),
+        seed=tf.constant([1, 2]),
+        conditional_input=tf.zeros([2]),
+    )
   with pytest.raises(tf.errors.InvalidArgumentError, match="conditional_input"):
-    m.sample(n=tf.constant(2), seed=tf.constant([1, 2]),
-             conditional_input=tf.zeros([3]))
+    m.sample(
+        n=tf.constant(2),
+        seed=tf.constant([1, 2]),
+        conditional_input=tf.zeros([3]),
+    )
   assert os.path.exists(os.path.join(str(tmp_path / "e"), "saved_model.pb"))

@@ -4,6 +4,7 @@ For every masked convolution kind in TFP's network, an impulse at each input
 position shows which outputs read it; the geometry must predict exactly that
 set, including 'same' padding, strides and the transposed layers' phases.
 """
+
 import itertools
 
 import numpy as np
@@ -23,12 +24,13 @@ def _measured_reads(conv, mask, in_h, in_w):
   reads = set()
   for p in itertools.product(range(in_h), range(in_w)):
     x = np.zeros([1, in_h, in_w, 1], np.float32)
-    x[0, p[0], p[1], 0] = 1.
+    x[0, p[0], p[1], 0] = 1.0
     if transposed:
-      y = tf.nn.conv2d_transpose(x, kernel, [1, in_h * stride, in_w * stride, 1],
-                                 stride, 'SAME')
+      y = tf.nn.conv2d_transpose(
+          x, kernel, [1, in_h * stride, in_w * stride, 1], stride, "SAME"
+      )
     else:
-      y = tf.nn.conv2d(x, kernel, stride, 'SAME')
+      y = tf.nn.conv2d(x, kernel, stride, "SAME")
     for o in zip(*np.nonzero(y.numpy()[0, :, :, 0])):
       reads.add((tuple(int(i) for i in o), p))
   return reads
@@ -48,19 +50,29 @@ def _predicted_reads(geom, out_h, out_w, in_h, in_w, lag):
   return reads
 
 
-@pytest.mark.parametrize('receptive_field_dims', [(3, 3), (3, 5), (5, 3)])
+@pytest.mark.parametrize("receptive_field_dims", [(3, 3), (3, 5), (5, 3)])
 def test_taps_match_tf_convolutions(receptive_field_dims):
-  dist = FastPixelCNN(image_shape=(8, 8, 1), num_resnet=1, num_hierarchies=2,
-                      num_filters=2, num_logistic_mix=1,
-                      receptive_field_dims=receptive_field_dims)
+  dist = FastPixelCNN(
+      image_shape=(8, 8, 1),
+      num_resnet=1,
+      num_hierarchies=2,
+      num_filters=2,
+      num_logistic_mix=1,
+      receptive_field_dims=receptive_field_dims,
+  )
   plan = network.NetworkPlan.from_network(dist.network, conditional=False)
   blk_v, blk_h = plan.down[0].v_blocks[0], plan.down[0].h_blocks[0]
   cases = [  # (layer, input size, output size, lag, vertical stack?)
-      (plan.v_init, 8, 8, 1, True), (plan.h_init_up, 8, 8, 1, False),
-      (plan.h_init_left, 8, 8, 1, False), (blk_v.conv1, 8, 8, 0, True),
-      (blk_h.conv1, 8, 8, 0, False), (plan.v_down[0], 8, 4, 0, True),
-      (plan.h_down[0], 8, 4, 0, False), (plan.v_up[0], 4, 8, 0, True),
-      (plan.h_up[0], 4, 8, 0, False)]
+      (plan.v_init, 8, 8, 1, True),
+      (plan.h_init_up, 8, 8, 1, False),
+      (plan.h_init_left, 8, 8, 1, False),
+      (blk_v.conv1, 8, 8, 0, True),
+      (blk_h.conv1, 8, 8, 0, False),
+      (plan.v_down[0], 8, 4, 0, True),
+      (plan.h_down[0], 8, 4, 0, False),
+      (plan.v_up[0], 4, 8, 0, True),
+      (plan.h_up[0], 4, 8, 0, False),
+  ]
   for layer, n_in, n_out, lag, vertical in cases:
     conv = network.unwrap(layer)
     geom = geometry.conv_geometry(conv, n_in, n_in, lag)
@@ -76,4 +88,8 @@ def test_taps_match_tf_convolutions(receptive_field_dims):
       o_fine = o if scale >= 1 else (o[0] / scale, o[1] / scale)
       if vertical:
         p_fine, o_fine = p_fine[:1], o_fine[:1]
-      assert p_fine < o_fine or (not lag and p_fine == o_fine), (conv.name, o, p)
+      assert p_fine < o_fine or (not lag and p_fine == o_fine), (
+          conv.name,
+          o,
+          p,
+      )

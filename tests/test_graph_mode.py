@@ -2,6 +2,7 @@
 TFP's own PixelCNN tests run each check: seeds, teacher forcing, completion
 and sample_and_log_prob. The enumeration chi-square in graph mode is in
 test_exactness.py."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -9,43 +10,58 @@ import tensorflow as tf
 from tfp_fastpixel import FastPixelCNN
 from tfp_fastpixel import mixture
 
-CONFIG = dict(image_shape=(4, 4, 3), conditional_shape=(), num_resnet=1,
-              num_hierarchies=2, num_filters=6, num_logistic_mix=2, high=5,
-              dropout_p=0.)
+CONFIG = dict(
+    image_shape=(4, 4, 3),
+    conditional_shape=(),
+    num_resnet=1,
+    num_hierarchies=2,
+    num_filters=6,
+    num_logistic_mix=2,
+    high=5,
+    dropout_p=0.0,
+)
 
 
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
 def test_graph_mode_sampling_is_exact_and_reproducible(jit_compile):
   with tf.Graph().as_default():
     dist = FastPixelCNN(jit_compile=jit_compile, **CONFIG)
-    cond = tf.constant([1., 2., 3.])
+    cond = tf.constant([1.0, 2.0, 3.0])
     samples = dist.sample(3, seed=5, conditional_input=cond)
     fresh = dist.sample(3, conditional_input=cond)  # seed=None
-    with_params, params = dist.sample_with_params(3, seed=5,
-                                                  conditional_input=cond)
-    x = mixture.to_network_scale(with_params, 0., 5.)
+    with_params, params = dist.sample_with_params(
+        3, seed=5, conditional_input=cond
+    )
+    x = mixture.to_network_scale(with_params, 0.0, 5.0)
     reference = dist.network([x, cond], training=False)
     drawn, lp = dist.experimental_sample_and_log_prob(
-        3, seed=6, conditional_input=cond)
+        3, seed=6, conditional_input=cond
+    )
     lp_ref = dist.log_prob(drawn, conditional_input=cond)
-    done = dist.complete(samples, 6, sample_shape=2, seed=9,
-                         conditional_input=cond)
+    done = dist.complete(
+        samples, 6, sample_shape=2, seed=9, conditional_input=cond
+    )
     with tf.compat.v1.Session() as sess:
       # A v1 initializer undoes the constructor's masks and weight-norm
       # init; the first sampling run must redo both before it samples.
       sess.run(tf.compat.v1.global_variables_initializer())
-      a, b, f1, f2 = (sess.run(samples), sess.run(samples), sess.run(fresh),
-                      sess.run(fresh))
+      a, b, f1, f2 = (
+          sess.run(samples),
+          sess.run(samples),
+          sess.run(fresh),
+          sess.run(fresh),
+      )
       w, p, r = sess.run([with_params, params, reference])
-      d, l, l_ref = sess.run([drawn, lp, lp_ref])
+      d, lp_got, lp_want = sess.run([drawn, lp, lp_ref])
       c = sess.run(done)
-  np.testing.assert_array_equal(a, b)          # a seed reproduces
-  assert not np.array_equal(f1, f2)            # no seed: fresh draws
-  np.testing.assert_array_equal(w, a)          # same seed, same images
+  np.testing.assert_array_equal(a, b)  # a seed reproduces
+  assert not np.array_equal(f1, f2)  # no seed: fresh draws
+  np.testing.assert_array_equal(w, a)  # same seed, same images
   worst = max(np.abs(pi - ri).max() for pi, ri in zip(p, r))
-  assert worst <= 1e-4, worst                  # teacher forcing
-  np.testing.assert_allclose(l, l_ref, atol=1e-4, rtol=0)
+  assert worst <= 1e-4, worst  # teacher forcing
+  np.testing.assert_allclose(lp_got, lp_want, atol=1e-4, rtol=0)
   assert c.shape == (2, 3, 4, 4, 3)
-  np.testing.assert_array_equal(c.reshape(2, 3, 16, 3)[:, :, :6],
-                                np.broadcast_to(a.reshape(3, 16, 3)[:, :6],
-                                                (2, 3, 6, 3)))
+  np.testing.assert_array_equal(
+      c.reshape(2, 3, 16, 3)[:, :, :6],
+      np.broadcast_to(a.reshape(3, 16, 3)[:, :6], (2, 3, 6, 3)),
+  )

@@ -1,13 +1,9 @@
 """The benchmark's ops-per-pixel counters weigh each loop body correctly."""
-import os
-import sys
 
 import pytest
 import tensorflow as tf
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), 'benchmarks'))
-import op_counts  # pylint: disable=wrong-import-position
+from tfp_fastpixel import op_counts
 
 H, W = 3, 4
 
@@ -26,8 +22,7 @@ def _generator_shaped(extra_row=0, extra_pixel=0, extra_branch=0):
 
       def pixel(j, x):
         x = chain(x, extra_pixel)
-        x = tf.cond(tf.equal(j, 0), lambda: chain(x, extra_branch),
-                    lambda: x)
+        x = tf.cond(tf.equal(j, 0), lambda: chain(x, extra_branch), lambda: x)
         return j + 1, x
 
       _, x = tf.while_loop(lambda j, x: j < W, pixel, (0, x))
@@ -36,14 +31,17 @@ def _generator_shaped(extra_row=0, extra_pixel=0, extra_branch=0):
     return tf.while_loop(lambda i, x: i < H, row, (0, x))[1]
 
   return tf.function(fn, autograph=False).get_concrete_function(
-      tf.TensorSpec([2]))
+      tf.TensorSpec([2])
+  )
 
 
 def test_graph_counter_weighs_rows_pixels_and_branches():
   base = op_counts.graph_ops_per_pixel(_generator_shaped(), H, W)
   assert base > 0
-  count = lambda **kw: op_counts.graph_ops_per_pixel(  # pylint: disable=g-long-lambda
-      _generator_shaped(**kw), H, W) - base
+
+  def count(**kw):
+    return op_counts.graph_ops_per_pixel(_generator_shaped(**kw), H, W) - base
+
   assert count(extra_pixel=5) == pytest.approx(5)
   assert count(extra_row=4) == pytest.approx(4 / W)
   # A cond in the pixel body enters a deeper level a quarter of the time.

@@ -6,6 +6,7 @@ installed; CI installs it with examples/r/ci_setup.sh (r-base-core and
 r-cran-reticulate), so there these tests really run. A missing reticulate
 package is a failure, not a skip.
 """
+
 import os
 import shutil
 import subprocess
@@ -18,7 +19,8 @@ RSCRIPT = shutil.which("Rscript")
 
 pytestmark = pytest.mark.skipif(
     RSCRIPT is None,
-    reason="Rscript not installed (install R with examples/r/ci_setup.sh)")
+    reason="Rscript not installed (install R with examples/r/ci_setup.sh)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,17 +28,24 @@ def r_run():
   """Runs all tests/r/test_*.R once, in one R session (TF loads once)."""
   env = dict(os.environ)
   env["RETICULATE_PYTHON"] = sys.executable
-  # The package from this checkout, installed or not.
-  env["PYTHONPATH"] = os.pathsep.join(
-      p for p in [ROOT, env.get("PYTHONPATH", "")] if p)
   env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   env.setdefault("CUDA_VISIBLE_DEVICES", "")  # tiny models: CPU is enough
   try:
     proc = subprocess.run(
-        [RSCRIPT, "--vanilla", os.path.join(ROOT, "tests", "r", "run_all.R"),
-         ROOT],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, timeout=300, check=False)
+        [
+            RSCRIPT,
+            "--vanilla",
+            os.path.join(ROOT, "tests", "r", "run_all.R"),
+            ROOT,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
   except subprocess.TimeoutExpired as e:
     out = e.stdout or ""
     if isinstance(out, bytes):
@@ -49,7 +58,8 @@ def _check(r_run, name):
   rc, out = r_run
   assert f"==== R TEST {name}: OK" in out, (
       f"tests/r/{name}.R failed (Rscript exit code {rc}); "
-      f"output:\n{out[-8000:]}")
+      f"output:\n{out[-8000:]}"
+  )
 
 
 def test_r_tfd_fast_pixel_cnn(r_run):
@@ -67,4 +77,6 @@ def test_r_plain_doubles_into_python_api(r_run):
 def test_r_exit_code(r_run):
   """The Rscript run as a whole exits 0."""
   rc, out = r_run
-  assert rc == 0, f"Rscript tests/r/run_all.R exited with {rc}; output:\n{out[-8000:]}"
+  assert (
+      rc == 0
+  ), f"Rscript tests/r/run_all.R exited with {rc}; output:\n{out[-8000:]}"

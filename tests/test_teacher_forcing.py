@@ -4,6 +4,7 @@ Teacher forcing: the mixture parameters the generator used at every pixel
 must equal those of `dist.network` run once on the finished samples. Any
 cache that holds a stale or misaligned value shows up here.
 """
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -14,24 +15,46 @@ from tfp_fastpixel import mixture
 # Small networks, but every structural option: levels 1-3, receptive fields,
 # activations, weight norm on/off, conditioning, channels, ranges, dtypes.
 CONFIGS = {
-    'k1_gray': dict(image_shape=(4, 4, 1), num_hierarchies=1, high=3),
-    'k2_cond_scalar_elu': dict(image_shape=(4, 6, 1), num_hierarchies=2,
-                               conditional_shape=(), resnet_activation='elu',
-                               use_weight_norm=False),
-    'k3_rgb_cond_vector_relu': dict(image_shape=(8, 8, 3), num_hierarchies=3,
-                                    conditional_shape=(2,),
-                                    resnet_activation='relu'),
-    'k3_rf_3x5_two_channels': dict(image_shape=(8, 4, 2), num_hierarchies=3,
-                                   receptive_field_dims=(3, 5), num_resnet=2),
-    'k2_rf_5x3_cond': dict(image_shape=(4, 4, 3), num_hierarchies=2,
-                           receptive_field_dims=(5, 3), conditional_shape=(),
-                           low=2, high=9),
-    'k2_rf_4x3': dict(image_shape=(6, 6, 1), num_hierarchies=2,
-                      receptive_field_dims=(4, 3)),
-    'k1_rf_2x1': dict(image_shape=(3, 5, 1), num_hierarchies=1,
-                      receptive_field_dims=(2, 1)),
-    'k3_float64': dict(image_shape=(4, 8, 3), num_hierarchies=3,
-                       dtype=tf.float64, conditional_shape=(3,)),
+    "k1_gray": dict(image_shape=(4, 4, 1), num_hierarchies=1, high=3),
+    "k2_cond_scalar_elu": dict(
+        image_shape=(4, 6, 1),
+        num_hierarchies=2,
+        conditional_shape=(),
+        resnet_activation="elu",
+        use_weight_norm=False,
+    ),
+    "k3_rgb_cond_vector_relu": dict(
+        image_shape=(8, 8, 3),
+        num_hierarchies=3,
+        conditional_shape=(2,),
+        resnet_activation="relu",
+    ),
+    "k3_rf_3x5_two_channels": dict(
+        image_shape=(8, 4, 2),
+        num_hierarchies=3,
+        receptive_field_dims=(3, 5),
+        num_resnet=2,
+    ),
+    "k2_rf_5x3_cond": dict(
+        image_shape=(4, 4, 3),
+        num_hierarchies=2,
+        receptive_field_dims=(5, 3),
+        conditional_shape=(),
+        low=2,
+        high=9,
+    ),
+    "k2_rf_4x3": dict(
+        image_shape=(6, 6, 1), num_hierarchies=2, receptive_field_dims=(4, 3)
+    ),
+    "k1_rf_2x1": dict(
+        image_shape=(3, 5, 1), num_hierarchies=1, receptive_field_dims=(2, 1)
+    ),
+    "k3_float64": dict(
+        image_shape=(4, 8, 3),
+        num_hierarchies=3,
+        dtype=tf.float64,
+        conditional_shape=(3,),
+    ),
 }
 BATCH = 3
 
@@ -43,31 +66,37 @@ def _conditional_input(dist):
   return tf.random.stateless_normal(shape, [1, 2], dtype=dist.dtype)
 
 
-@pytest.mark.parametrize('jit_compile', [False, True], ids=['graph', 'xla'])
-@pytest.mark.parametrize('name', sorted(CONFIGS))
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_generator_params_match_one_network_pass(name, jit_compile):
   tf.keras.utils.set_random_seed(0)  # the same weights on every run
-  config = dict(dict(num_resnet=1, num_filters=6, num_logistic_mix=2,
-                     dropout_p=0.), **CONFIGS[name])
+  config = dict(
+      dict(num_resnet=1, num_filters=6, num_logistic_mix=2, dropout_p=0.0),
+      **CONFIGS[name],
+  )
   dist = FastPixelCNN(jit_compile=jit_compile, **config)
   assert dist.uses_xla() == jit_compile
   cond = _conditional_input(dist)
 
-  samples, params = dist.sample_with_params(BATCH, seed=7,
-                                            conditional_input=cond)
+  samples, params = dist.sample_with_params(
+      BATCH, seed=7, conditional_input=cond
+  )
 
-  x = mixture.to_network_scale(samples, dist._low, dist._high)  # pylint: disable=protected-access
+  x = mixture.to_network_scale(samples, dist._low, dist._high)
   reference = dist.network(x if cond is None else [x, cond], training=False)
   assert len(params) == len(reference)
-  worst = max(float(tf.reduce_max(tf.abs(p - r)))
-              for p, r in zip(params, reference))
-  print(f'{name} ({"XLA" if jit_compile else "graph"}): '
-        f'max |generator - network| = {worst:.2e}')
+  worst = max(
+      float(tf.reduce_max(tf.abs(p - r))) for p, r in zip(params, reference)
+  )
+  print(
+      f'{name} ({"XLA" if jit_compile else "graph"}): '
+      f"max |generator - network| = {worst:.2e}"
+  )
   # float64 agrees to float32 precision only: TFP's WeightNorm wrapper is
   # built without a dtype, so it rounds each layer's input to float32.
-  assert worst <= 1e-4, f'{name}: teacher forcing error {worst}'
+  assert worst <= 1e-4, f"{name}: teacher forcing error {worst}"
   # Samples are integers in range (the parameters above depend on them).
   values = samples.numpy()
   assert np.all(values == np.round(values))
-  assert values.min() >= config.get('low', 0)
-  assert values.max() <= config.get('high', 255)
+  assert values.min() >= config.get("low", 0)
+  assert values.max() <= config.get("high", 255)

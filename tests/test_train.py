@@ -1,5 +1,6 @@
 """Keras training: loss goes down, checkpoints rebuild the model, resume keeps
 epochs and optimizer state, NaN stops cleanly, MirroredStrategy on 2 CPUs."""
+
 import csv
 import json
 import os
@@ -31,8 +32,11 @@ def test_training_lowers_loss_and_run_dir_rebuilds_model(tmp_path, tiny_model):
   val = result.history["val_bits_per_dim"]
   assert val[-1] < val[0] and np.isfinite(val).all()
   # bits/dim is the loss on the PixelCNN++ scale: nats / (H*W*C*ln 2).
-  np.testing.assert_allclose(result.history["bits_per_dim"],
-                             np.array(loss) / (64 * np.log(2)), rtol=1e-4)
+  np.testing.assert_allclose(
+      result.history["bits_per_dim"],
+      np.array(loss) / (64 * np.log(2)),
+      rtol=1e-4,
+  )
   assert result.epoch == 3 and _history_epochs(run) == [0, 1, 2]
 
   with open(os.path.join(run, train_lib.CONFIG_FILE)) as f:
@@ -67,32 +71,47 @@ class _RecordStart(tf_keras.callbacks.Callback):
 
   def on_train_begin(self, logs=None):
     self.iterations = int(self.model.optimizer.iterations)
-    self.slots = [v.numpy().copy() for v in self.model.optimizer.variables
-                  if "m/" in v.name or "velocity" in v.name]
+    self.slots = [
+        v.numpy().copy()
+        for v in self.model.optimizer.variables
+        if "m/" in v.name or "velocity" in v.name
+    ]
 
 
 def test_resume_continues_from_checkpointed_epoch(tmp_path, tiny_model):
   run = str(tmp_path / "run")
   with pytest.raises(KeyboardInterrupt):  # Dies half-way through epoch 2.
-    train_lib.train(run, DIGITS, tiny_model, epochs=3, verbose=0,
-                    callbacks=[_Interrupt(epoch=1)])
+    train_lib.train(
+        run,
+        DIGITS,
+        tiny_model,
+        epochs=3,
+        verbose=0,
+        callbacks=[_Interrupt(epoch=1)],
+    )
   assert os.path.basename(train_lib.latest_checkpoint(run)) == "ckpt-1"
 
   start = _RecordStart()
-  result = train_lib.train(run, DIGITS, tiny_model, epochs=3, verbose=0,
-                           callbacks=[start])
+  result = train_lib.train(
+      run, DIGITS, tiny_model, epochs=3, verbose=0, callbacks=[start]
+  )
   assert start.iterations == STEPS  # Adam's step count came back...
-  assert start.slots and any(np.abs(s).sum() > 0 for s in start.slots)  # ...and its moments.
+  assert start.slots and any(
+      np.abs(s).sum() > 0 for s in start.slots
+  )  # ...and its moments.
   assert len(result.history["loss"]) == 2  # Epochs 2 and 3 only.
-  assert result.epoch == 3 and int(result.model.optimizer.iterations) == 3 * STEPS
+  assert (
+      result.epoch == 3 and int(result.model.optimizer.iterations) == 3 * STEPS
+  )
   assert _history_epochs(run) == [0, 1, 2]  # No lost or repeated epoch.
 
   again = train_lib.train(run, epochs=3, verbose=0)  # Done: trains nothing.
   assert again.history == {} and again.epoch == 3
 
   with pytest.raises(ValueError, match="different model config"):
-    train_lib.train(run, DIGITS, dict(tiny_model, num_filters=16), epochs=4,
-                    verbose=0)
+    train_lib.train(
+        run, DIGITS, dict(tiny_model, num_filters=16), epochs=4, verbose=0
+    )
 
 
 class _PoisonWeights(tf_keras.callbacks.Callback):
@@ -108,10 +127,18 @@ class _PoisonWeights(tf_keras.callbacks.Callback):
       var.assign(tf.fill(var.shape, np.nan))
 
 
-def test_nan_stops_training_and_keeps_last_good_checkpoint(tmp_path, tiny_model):
+def test_nan_stops_training_and_keeps_last_good_checkpoint(
+    tmp_path, tiny_model
+):
   run = str(tmp_path / "run")
-  result = train_lib.train(run, DIGITS, tiny_model, epochs=4, verbose=0,
-                           callbacks=[_PoisonWeights(epoch=1)])
+  result = train_lib.train(
+      run,
+      DIGITS,
+      tiny_model,
+      epochs=4,
+      verbose=0,
+      callbacks=[_PoisonWeights(epoch=1)],
+  )
   assert result.stopped_on_nan and result.epoch == 1
   assert os.path.basename(train_lib.latest_checkpoint(run)) == "ckpt-1"
   assert all(np.isfinite(v.numpy()).all() for v in result.dist.variables)
@@ -122,12 +149,15 @@ def test_nan_stops_training_and_keeps_last_good_checkpoint(tmp_path, tiny_model)
   assert not resumed.stopped_on_nan and resumed.epoch == 2
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(num_filters=0), ValueError, "num_filters"),
-    (dict(dropout_p=1.0), ValueError, "dropout_p"),
-    (dict(image_shape=(8, 8)), ValueError, "image_shape"),
-    (dict(filters=8), TypeError, "unknown"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(num_filters=0), ValueError, "num_filters"),
+        (dict(dropout_p=1.0), ValueError, "dropout_p"),
+        (dict(image_shape=(8, 8)), ValueError, "image_shape"),
+        (dict(filters=8), TypeError, "unknown"),
+    ],
+)
 def test_model_config_checks_arguments(kwargs, error, match):
   with pytest.raises(error, match=match):
     train_lib.model_config(**dict(dict(image_shape=(8, 8, 1)), **kwargs))
@@ -137,22 +167,49 @@ def test_train_checks_arguments(tmp_path, tiny_model):
   with pytest.raises(ValueError, match="epochs"):
     train_lib.train(str(tmp_path), DIGITS, tiny_model, epochs=0)
   with pytest.raises(ValueError, match="image_shape"):
-    train_lib.train(str(tmp_path / "a"), DIGITS,
-                    dict(tiny_model, image_shape=(28, 28, 1)), epochs=1)
+    train_lib.train(
+        str(tmp_path / "a"),
+        DIGITS,
+        dict(tiny_model, image_shape=(28, 28, 1)),
+        epochs=1,
+    )
   with pytest.raises(ValueError, match="run_dir"):
     train_lib.load_distribution(str(tmp_path / "missing"))
 
 
-def test_mirrored_strategy_on_two_logical_cpus(tmp_path, tiny_flags,
-                                               subprocess_env):
+def test_mirrored_strategy_on_two_logical_cpus(
+    tmp_path, tiny_flags, subprocess_env
+):
   """TF fixes its devices at start-up, so this runs in a fresh process."""
   run = str(tmp_path / "run")
-  cmd = [sys.executable, "-m", "tfp_fastpixel", "train", "--cpu_devices", "2",
-         "--distribute", "--take", "128", "--epochs", "2", "--labels",
-         "onehot", "--verbose", "2", "--out", run] + list(tiny_flags)
-  proc = subprocess.run(cmd, env=subprocess_env, stdout=subprocess.PIPE,
-                        stderr=subprocess.STDOUT, text=True, timeout=300,
-                        check=False)
+  cmd = [
+      sys.executable,
+      "-m",
+      "tfp_fastpixel",
+      "train",
+      "--cpu_devices",
+      "2",
+      "--distribute",
+      "--take",
+      "128",
+      "--epochs",
+      "2",
+      "--labels",
+      "onehot",
+      "--verbose",
+      "2",
+      "--out",
+      run,
+  ] + list(tiny_flags)
+  proc = subprocess.run(
+      cmd,
+      env=subprocess_env,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT,
+      text=True,
+      timeout=300,
+      check=False,
+  )
   assert proc.returncode == 0, proc.stdout[-5000:]
   assert "MirroredStrategy over 2 replicas" in proc.stdout
   bpd = float(proc.stdout.split("held-out bits/dim:")[1].split()[0])

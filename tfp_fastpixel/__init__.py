@@ -3,13 +3,18 @@
 The names below load TensorFlow on first use, so that the CLI can parse its
 arguments (and answer `--help`) without it.
 """
+
 import importlib
+import importlib.metadata
 
 __all__ = ["FastPixelCNN", "from_pixelcnn", "export_saved_model"]
-__version__ = "0.1.0"
+__version__ = importlib.metadata.version("tfp_fastpixel")  # pyproject.toml
 
-_HOMES = {"FastPixelCNN": "distribution", "from_pixelcnn": "distribution",
-          "export_saved_model": "export"}
+_HOMES = {
+    "FastPixelCNN": "distribution",
+    "from_pixelcnn": "distribution",
+    "export_saved_model": "export",
+}
 
 
 def __getattr__(name):

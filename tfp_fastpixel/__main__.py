@@ -1,9 +1,11 @@
 """`python -m tfp_fastpixel ...` (and the `tfp-fastpixel` console script)."""
+
 import sys
 
 
 def main(argv=None) -> int:
   from tfp_fastpixel import cli
+
   return cli.main(argv)
 
 

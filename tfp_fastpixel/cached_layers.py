@@ -16,6 +16,7 @@ they compute with, and every method takes those weights and its cache as
 arguments and returns new values. Nothing is stored on the objects while
 tracing, so one description serves graph mode, XLA and every retrace.
 """
+
 import tensorflow as tf
 
 from tfp_fastpixel import geometry
@@ -39,11 +40,12 @@ def _row_conv(row, kernel_row, stride, transposed):
   k = kernel_row[tf.newaxis]
   strides = [1, 1, stride, 1]
   if transposed:
-    out_shape = tf.stack([tf.shape(row)[0], 1, stride * row.shape[1],
-                          kernel_row.shape[1]])
-    y = tf.nn.conv2d_transpose(x, k, out_shape, strides, padding='SAME')
+    out_shape = tf.stack(
+        [tf.shape(row)[0], 1, stride * row.shape[1], kernel_row.shape[1]]
+    )
+    y = tf.nn.conv2d_transpose(x, k, out_shape, strides, padding="SAME")
   else:
-    y = tf.nn.conv2d(x, k, strides, padding='SAME')
+    y = tf.nn.conv2d(x, k, strides, padding="SAME")
   return y[:, 0]
 
 
@@ -56,12 +58,17 @@ class _CachedConv:
     self.name = inner.name
     self.geometry = geometry.conv_geometry(inner, in_height, in_width, lag)
     self.in_width = in_width
-    self.out_width = (in_width * 2 if self.geometry.transposed
-                      else -(-in_width // self.geometry.stride))
+    self.out_width = (
+        in_width * 2
+        if self.geometry.transposed
+        else -(-in_width // self.geometry.stride)
+    )
     shape = network.kernel_shape(layer)  # [kh, kw, in, out] or [.., out, in]
     self.in_channels, self.out_channels = (
-        (shape[3], shape[2]) if self.geometry.transposed
-        else (shape[2], shape[3]))
+        (shape[3], shape[2])
+        if self.geometry.transposed
+        else (shape[2], shape[3])
+    )
 
   def read_weights(self):
     """The current kernel `[kh, kw, ...]`, its rows and the bias, as tensors.
@@ -71,12 +78,19 @@ class _CachedConv:
     """
     kernel, bias = network.kernel_and_bias(self.layer)
     kernel = tf.convert_to_tensor(kernel)
-    return {'kernel': kernel, 'rows': tf.unstack(kernel),
-            'bias': tf.convert_to_tensor(bias)}
+    return {
+        "kernel": kernel,
+        "rows": tf.unstack(kernel),
+        "bias": tf.convert_to_tensor(bias),
+    }
 
   def _row(self, weights, row, kernel_row):
-    return _row_conv(row, weights['rows'][kernel_row], self.geometry.stride,
-                     self.geometry.transposed)
+    return _row_conv(
+        row,
+        weights["rows"][kernel_row],
+        self.geometry.stride,
+        self.geometry.transposed,
+    )
 
 
 class RowConv(_CachedConv):
@@ -93,8 +107,9 @@ class RowConv(_CachedConv):
     return self.geometry.row_window
 
   def empty_cache(self, batch, dtype):
-    return tf.zeros([batch, self.window, self.in_width, self.in_channels],
-                    dtype)
+    return tf.zeros(
+        [batch, self.window, self.in_width, self.in_channels], dtype
+    )
 
   def push(self, cache, row):
     return tf.concat([cache[:, 1:], row[:, tf.newaxis]], axis=1)
@@ -103,12 +118,14 @@ class RowConv(_CachedConv):
     """Adds `fused`: per row phase, the kernel rows that read the cache in
     order (one convolution over the whole cache), or None."""
     weights = super().read_weights()
-    weights['fused'] = []
+    weights["fused"] = []
     for phase in range(len(self.geometry.row_taps)):
       first = self.geometry.contiguous_rows(phase)
-      weights['fused'].append(
-          None if first is None
-          else weights['kernel'][first:first + self.window])
+      weights["fused"].append(
+          None
+          if first is None
+          else weights["kernel"][first : first + self.window]
+      )
     return weights
 
   def __call__(self, weights, cache, row_phase):
@@ -116,16 +133,21 @@ class RowConv(_CachedConv):
 
     `row_phase` is a Python int: the generator knows it statically.
     """
-    fused = weights['fused'][row_phase]
+    fused = weights["fused"][row_phase]
     if fused is not None:  # one 'valid' convolution down the cached rows
       before, after = self.geometry.col_padding
-      out = tf.nn.conv2d(cache, fused, [1, 1, self.geometry.stride, 1],
-                         padding=[[0, 0], [0, 0], [before, after], [0, 0]])
-      return out[:, 0] + weights['bias']
-    out = weights['bias']
+      out = tf.nn.conv2d(
+          cache,
+          fused,
+          [1, 1, self.geometry.stride, 1],
+          padding=[[0, 0], [0, 0], [before, after], [0, 0]],
+      )
+      return out[:, 0] + weights["bias"]
+    out = weights["bias"]
     for kernel_row, offset, _ in self.geometry.row_taps[row_phase]:
-      out = out + self._row(weights, cache[:, self.window - 1 + offset],
-                            kernel_row)
+      out = out + self._row(
+          weights, cache[:, self.window - 1 + offset], kernel_row
+      )
     return out
 
 
@@ -149,13 +171,20 @@ class PixelConv(_CachedConv):
     # a pixel then costs one dot, the slices and adds fusing into the next
     # op; in graph mode those are separate ops, so the input cache (a
     # concat, then one matmul) dispatches fewer.
-    self.can_carry = (not self.geometry.transposed and lag == 0
-                      and self.geometry.stride == 1 and self.window > 0)
+    self.can_carry = (
+        not self.geometry.transposed
+        and lag == 0
+        and self.geometry.stride == 1
+        and self.window > 0
+    )
 
   def has_current_taps(self, row_phase):
     """Whether any kernel tap reads the row being generated in this phase."""
-    return (row_phase < len(self.cur_row)
-            and self.cur_row[row_phase] is not None and any(self.cur_cols))
+    return (
+        row_phase < len(self.cur_row)
+        and self.cur_row[row_phase] is not None
+        and any(self.cur_cols)
+    )
 
   def read_weights(self):
     """Adds `current`: per row phase, the current-row taps as one matrix.
@@ -167,28 +196,33 @@ class PixelConv(_CachedConv):
     weights = super().read_weights()
     current = []
     for qr in range(len(self.cur_row)):
-      per_col = [self._current_row_matrix(weights['kernel'], qr, qc)
-                 for qc in range(len(self.cur_cols))]
+      per_col = [
+          self._current_row_matrix(weights["kernel"], qr, qc)
+          for qc in range(len(self.cur_cols))
+      ]
       if all(m is None for m in per_col):
         current.append(None)
         continue
       zeros = tf.zeros_like(next(m for m in per_col if m is not None))
       per_col = [zeros if m is None else m for m in per_col]
       current.append(per_col[0] if len(per_col) == 1 else tf.stack(per_col))
-    weights['current'] = current
+    weights["current"] = current
     if self.can_carry:
       # [C_in, window * C_out]: block d holds the taps of the input d
       # columns before the output (d = 0: the current one).
-      flat = tf.reshape(current[0], [self.window, self.in_channels,
-                                     self.out_channels])
-      weights['spread'] = tf.concat(tf.unstack(flat[::-1]), axis=1)
+      flat = tf.reshape(
+          current[0], [self.window, self.in_channels, self.out_channels]
+      )
+      weights["spread"] = tf.concat(tf.unstack(flat[::-1]), axis=1)
     return weights
 
   def empty_cache(self, batch, dtype, carry=False):
     """Zeros: the flat input cache, or (`carry`) the latest products."""
     if carry and self.can_carry:
-      return [tf.zeros([batch, self.window * self.out_channels], dtype)
-              for _ in range(self.window - 1)]
+      return [
+          tf.zeros([batch, self.window * self.out_channels], dtype)
+          for _ in range(self.window - 1)
+      ]
     return tf.zeros([batch, self.window * self.in_channels], dtype)
 
   def step(self, weights, cache, value, carry=False):
@@ -199,13 +233,13 @@ class PixelConv(_CachedConv):
     """
     if not (carry and self.can_carry):
       cache = self.push(cache, value)
-      return self.pixel_term(weights['current'][0], cache), cache
-    product = tf.matmul(value, weights['spread'])
+      return self.pixel_term(weights["current"][0], cache), cache
+    product = tf.matmul(value, weights["spread"])
     c = self.out_channels
     out = product[:, :c]
     for d, older in enumerate(cache, 1):  # products of earlier columns
-      out += older[:, d * c:(d + 1) * c]
-    return out, ([product] + cache)[:self.window - 1]
+      out += older[:, d * c : (d + 1) * c]
+    return out, ([product] + cache)[: self.window - 1]
 
   def push(self, cache, value):
     """Appends `value` [B, C_in] to the flat cache, dropping the oldest."""
@@ -213,7 +247,7 @@ class PixelConv(_CachedConv):
       return cache
     if self.window == 1:
       return value
-    return tf.concat([cache[:, self.in_channels:], value], axis=1)
+    return tf.concat([cache[:, self.in_channels :], value], axis=1)
 
   def row_term(self, weights, prev_row, row_phase):
     """Bias plus the previous-row taps, for every output column.
@@ -231,8 +265,8 @@ class PixelConv(_CachedConv):
     kernel_row = self.prev_row[row_phase]
     shape = [tf.shape(prev_row)[0], self.out_width, self.out_channels]
     if kernel_row is None:
-      return tf.broadcast_to(weights['bias'], shape)
-    return self._row(weights, prev_row, kernel_row) + weights['bias']
+      return tf.broadcast_to(weights["bias"], shape)
+    return self._row(weights, prev_row, kernel_row) + weights["bias"]
 
   @staticmethod
   def pixel_term(matrix, cache, col_phase=None):
@@ -253,15 +287,18 @@ class PixelConv(_CachedConv):
   def _current_row_matrix(self, kernel, row_phase, col_phase):
     """[window * C_in, C_out]: kernel taps laid out like the flat cache."""
     kernel_row = self.cur_row[row_phase]
-    taps = dict((self.window - 1 + off, b)
-                for b, off in self.cur_cols[col_phase])
+    taps = dict(
+        (self.window - 1 + off, b) for b, off in self.cur_cols[col_phase]
+    )
     if kernel_row is None or not taps:
       return None
     k = kernel[kernel_row]  # outside the loops (read_weights)
     if self.geometry.transposed:  # [kw, C_out, C_in] -> [kw, C_in, C_out]
       k = tf.transpose(k, [0, 2, 1])
-    blocks = [k[taps[slot]] if slot in taps else tf.zeros_like(k[0])
-              for slot in range(self.window)]
+    blocks = [
+        k[taps[slot]] if slot in taps else tf.zeros_like(k[0])
+        for slot in range(self.window)
+    ]
     return tf.concat(blocks, axis=0)
 
 
@@ -274,15 +311,17 @@ class Dense:
 
   def read_weights(self):
     kernel, bias = network.kernel_and_bias(self.layer)
-    return {'kernel': tf.convert_to_tensor(kernel),
-            'bias': tf.convert_to_tensor(bias)}
+    return {
+        "kernel": tf.convert_to_tensor(kernel),
+        "bias": tf.convert_to_tensor(bias),
+    }
 
   @staticmethod
   def apply(weights, x, kernel=None):
-    kernel = weights['kernel'] if kernel is None else kernel
+    kernel = weights["kernel"] if kernel is None else kernel
     if x.shape.rank == 2:
-      return tf.matmul(x, kernel) + weights['bias']
-    return tf.tensordot(x, kernel, [[x.shape.rank - 1], [0]]) + weights['bias']
+      return tf.matmul(x, kernel) + weights["bias"]
+    return tf.tensordot(x, kernel, [[x.shape.rank - 1], [0]]) + weights["bias"]
 
   @staticmethod
   def split_concat_input(kernel, num_filters, activation):
@@ -293,7 +332,9 @@ class Dense:
     the two halves are computed at different times.
     """
     f, k = num_filters, kernel
-    if activation == 'concat_elu':  # act(x) = elu([x, -x]) = [a, b, -a, -b]
-      return (tf.concat([k[:f], k[2 * f:3 * f]], 0),
-              tf.concat([k[f:2 * f], k[3 * f:]], 0))
+    if activation == "concat_elu":  # act(x) = elu([x, -x]) = [a, b, -a, -b]
+      return (
+          tf.concat([k[:f], k[2 * f : 3 * f]], 0),
+          tf.concat([k[f : 2 * f], k[3 * f :]], 0),
+      )
     return k[:f], k[f:]

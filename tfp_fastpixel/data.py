@@ -1,11 +1,12 @@
-"""Input pipelines: `tf.data` datasets in the element structure PixelCNN trains on.
+"""Input pipelines: `tf.data` datasets in the structure PixelCNN trains on.
 
 `load(name, split, ...)` yields batches shaped like the "Easy PixelCNN with
 tfprobability" post and TFP's `tfd.PixelCNN` docstring:
 
   * conditional:    `((image, label),)`, image float32 `[B, H, W, C]` in
                     `[low, high]`, label float32 `[B]` (scalar class id, the
-                    post's way) or `[B, K]` (one-hot over the K selected classes);
+                    post's way) or `[B, K]` (one-hot over the K selected
+                    classes);
   * unconditional:  `(image,)`.
 
 Keras reads a 1-tuple element as "inputs only, no targets", which is what a
@@ -25,6 +26,7 @@ Datasets:
 Every dataset has a `train` and a `test` split; where the source has no test
 split, `test` is a deterministic held-out slice disjoint from `train`.
 """
+
 import dataclasses
 import os
 import socket
@@ -41,15 +43,38 @@ LABEL_MODES = ("scalar", "onehot", None)
 # The 20 QuickDraw classes of the "Easy PixelCNN with tfprobability" post.
 # Ids are looked up in the builder's ClassLabel names, not hard-coded.
 QUICKDRAW_POST_CLASSES = (
-    "bee", "bicycle", "broccoli", "butterfly", "cactus", "frog", "guitar",
-    "lightning", "penguin", "pizza", "rollerskates", "sea turtle", "sheep",
-    "snowflake", "sun", "swan", "The Eiffel Tower", "tractor", "train", "tree",
+    "bee",
+    "bicycle",
+    "broccoli",
+    "butterfly",
+    "cactus",
+    "frog",
+    "guitar",
+    "lightning",
+    "penguin",
+    "pizza",
+    "rollerskates",
+    "sea turtle",
+    "sheep",
+    "snowflake",
+    "sun",
+    "swan",
+    "The Eiffel Tower",
+    "tractor",
+    "train",
+    "tree",
 )
 
 _TFDS_NAMES = {"cifar10": "cifar10", "quickdraw": "quickdraw_bitmap"}
-_SOURCE_HOSTS = {"cifar10": "www.cs.toronto.edu",
-                 "quickdraw_bitmap": "storage.googleapis.com"}
-_SHAPES = {"digits": (8, 8, 1), "cifar10": (32, 32, 3), "quickdraw": (28, 28, 1)}
+_SOURCE_HOSTS = {
+    "cifar10": "www.cs.toronto.edu",
+    "quickdraw_bitmap": "storage.googleapis.com",
+}
+_SHAPES = {
+    "digits": (8, 8, 1),
+    "cifar10": (32, 32, 3),
+    "quickdraw": (28, 28, 1),
+}
 _DIGITS_HIGH = 16
 _SHUFFLE_BUFFER = 10_000
 
@@ -68,6 +93,7 @@ class DataSpec:
     classes: the selected class ids, sorted; all ids when nothing was selected.
     labels: `'scalar'`, `'onehot'` or `None` (unconditional).
   """
+
   name: str
   image_shape: Tuple[int, int, int]
   low: int
@@ -94,18 +120,22 @@ class DataSpec:
       float32 numpy array `[N]` (scalar labels) or `[N, K]` (one-hot).
     """
     if self.labels is None:
-      raise ValueError("conditional_input: this selection is unconditional "
-                       "(labels=None)")
+      raise ValueError(
+          "conditional_input: this selection is unconditional " "(labels=None)"
+      )
     ids = np.asarray(class_ids, dtype=np.int64).reshape([-1])
     unknown = sorted(set(ids.tolist()) - set(self.classes))
     if unknown:
-      raise ValueError(f"class_ids: {unknown} not among the selected classes "
-                       f"{list(self.classes)}")
+      raise ValueError(
+          f"class_ids: {unknown} not among the selected classes "
+          f"{list(self.classes)}"
+      )
     if self.labels == "scalar":
       return ids.astype(np.float32)
     position = {c: i for i, c in enumerate(self.classes)}
     return np.eye(len(self.classes), dtype=np.float32)[
-        [position[i] for i in ids.tolist()]]
+        [position[i] for i in ids.tolist()]
+    ]
 
   def resolve(self, classes: ClassSpec):
     """Class names / ids -> sorted tuple of ids (see `resolve_classes`)."""
@@ -140,8 +170,10 @@ def resolve_classes(classes: ClassSpec, class_names: Sequence[str]):
     elif isinstance(c, str) and c.strip().isdigit():
       cid = int(c)
     else:
-      raise ValueError(f"classes: unknown class {c!r}; expected a name among "
-                       f"{list(class_names)[:10]}... or an id in [0, {n})")
+      raise ValueError(
+          f"classes: unknown class {c!r}; expected a name among "
+          f"{list(class_names)[:10]}... or an id in [0, {n})"
+      )
     if not 0 <= cid < n:
       raise ValueError(f"classes: id {cid} out of range [0, {n})")
     ids.add(cid)
@@ -150,10 +182,14 @@ def resolve_classes(classes: ClassSpec, class_names: Sequence[str]):
   return tuple(sorted(ids))
 
 
-def describe(name: str = "digits", classes: ClassSpec = None,
-             labels: Optional[str] = "scalar", data_dir: Optional[str] = None,
-             image_size: Optional[Tuple[int, int]] = None,
-             channels: int = 3) -> DataSpec:
+def describe(
+    name: str = "digits",
+    classes: ClassSpec = None,
+    labels: Optional[str] = "scalar",
+    data_dir: Optional[str] = None,
+    image_size: Optional[Tuple[int, int]] = None,
+    channels: int = 3,
+) -> DataSpec:
   """Returns the `DataSpec` of a dataset selection (prepares tfds datasets;
   reads one image of a folder whose `image_size` is not given)."""
   _check_name(name)
@@ -171,18 +207,33 @@ def describe(name: str = "digits", classes: ClassSpec = None,
     _prepare(builder, data_dir)  # CIFAR's class names come with the data.
     names = tuple(builder.info.features["label"].names)
     shape, high = _SHAPES[name], 255
-  return DataSpec(name=name, image_shape=tuple(shape), low=0, high=high,
-                  class_names=names, classes=resolve_classes(classes, names),
-                  labels=labels)
+  return DataSpec(
+      name=name,
+      image_shape=tuple(shape),
+      low=0,
+      high=high,
+      class_names=names,
+      classes=resolve_classes(classes, names),
+      labels=labels,
+  )
 
 
-def load(name: str = "digits", split: str = "train", batch_size: int = 32,
-         classes: ClassSpec = None, take: Optional[int] = None,
-         labels: Optional[str] = "scalar", shuffle: Optional[bool] = None,
-         seed: int = 0, data_dir: Optional[str] = None,
-         heldout_fraction: float = 0.1, drop_remainder: bool = False,
-         image_size: Optional[Tuple[int, int]] = None, channels: int = 3,
-         cache: bool = False) -> tf.data.Dataset:
+def load(
+    name: str = "digits",
+    split: str = "train",
+    batch_size: int = 32,
+    classes: ClassSpec = None,
+    take: Optional[int] = None,
+    labels: Optional[str] = "scalar",
+    shuffle: Optional[bool] = None,
+    seed: int = 0,
+    data_dir: Optional[str] = None,
+    heldout_fraction: float = 0.1,
+    drop_remainder: bool = False,
+    image_size: Optional[Tuple[int, int]] = None,
+    channels: int = 3,
+    cache: bool = False,
+) -> tf.data.Dataset:
   """Returns a batched, prefetched `tf.data.Dataset` for PixelCNN training.
 
   Args:
@@ -212,14 +263,19 @@ def load(name: str = "digits", split: str = "train", batch_size: int = 32,
   """
   if split not in SPLITS:
     raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
-  if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-      or batch_size < 1:
+  if (
+      isinstance(batch_size, bool)
+      or not isinstance(batch_size, (int, np.integer))
+      or batch_size < 1
+  ):
     raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
   if take is not None and (not isinstance(take, (int, np.integer)) or take < 1):
     raise ValueError(f"take: expected a positive int or None, got {take!r}")
   if not 0.0 < heldout_fraction < 1.0:
-    raise ValueError(f"heldout_fraction: expected a value in (0, 1), got "
-                     f"{heldout_fraction!r}")
+    raise ValueError(
+        f"heldout_fraction: expected a value in (0, 1), got "
+        f"{heldout_fraction!r}"
+    )
   spec = describe(name, classes, labels, data_dir, image_size, channels)
   if shuffle is None:
     shuffle = split == "train"
@@ -227,8 +283,9 @@ def load(name: str = "digits", split: str = "train", batch_size: int = 32,
   if name == "digits":
     ds = _digits_examples(split, take, heldout_fraction, seed)
   elif name == "folder":
-    ds = _folder_examples(spec, split, take, heldout_fraction, data_dir,
-                          channels)
+    ds = _folder_examples(
+        spec, split, take, heldout_fraction, data_dir, channels
+    )
   else:
     ds = _tfds_examples(name, split, take, heldout_fraction, data_dir, shuffle)
 
@@ -264,16 +321,18 @@ def as_numpy(ds: tf.data.Dataset):
 
 def _check_name(name):
   if name not in DATASETS:
-    raise ValueError(f"name: unknown dataset {name!r}; expected one of "
-                     f"{DATASETS}")
+    raise ValueError(
+        f"name: unknown dataset {name!r}; expected one of " f"{DATASETS}"
+    )
 
 
 def _carve(n, heldout_fraction):
   """Number of train examples left when the last `heldout_fraction` of `n`
   is held out (at least one of each)."""
   if n < 2:
-    raise ValueError(f"take: need at least 2 examples to carve a held-out "
-                     f"split, got {n}")
+    raise ValueError(
+        f"take: need at least 2 examples to carve a held-out " f"split, got {n}"
+    )
   n_test = min(n - 1, max(1, int(round(n * heldout_fraction))))
   return n - n_test
 
@@ -281,6 +340,7 @@ def _carve(n, heldout_fraction):
 def _digits_examples(split, take, heldout_fraction, seed):
   """Digits with a fixed, seeded permutation; the last fraction is `test`."""
   from sklearn.datasets import load_digits  # Local: sklearn is slow to import.
+
   bunch = load_digits()
   images = bunch.images.astype(np.uint8)[..., None]  # [1797, 8, 8, 1]
   order = np.random.RandomState(seed).permutation(len(images))
@@ -289,11 +349,13 @@ def _digits_examples(split, take, heldout_fraction, seed):
   if take is not None:
     idx = idx[:take]
   return tf.data.Dataset.from_tensor_slices(
-      (images[idx], bunch.target[idx].astype(np.int64)))
+      (images[idx], bunch.target[idx].astype(np.int64))
+  )
 
 
 def _tfds_builder(name, data_dir):
   import tensorflow_datasets as tfds  # Local: slow import, digits needs none.
+
   return tfds.builder(_TFDS_NAMES[name], data_dir=data_dir)
 
 
@@ -306,14 +368,20 @@ def _tfds_examples(name, split, take, heldout_fraction, data_dir, shuffle):
     n = take or _num_examples(builder, "train")
     if n is None:  # Split sizes unknown (e.g. mocked data): slice by percent.
       pct = min(99, max(1, int(round(100 * heldout_fraction))))
-      tfds_split = f"train[:{100 - pct}%]" if split == "train" else f"train[{100 - pct}%:]"
+      tfds_split = (
+          f"train[:{100 - pct}%]"
+          if split == "train"
+          else f"train[{100 - pct}%:]"
+      )
     else:
       n_train = _carve(n, heldout_fraction)
-      tfds_split = (f"train[:{n_train}]" if split == "train"
-                    else f"train[{n_train}:{n}]")
+      tfds_split = (
+          f"train[:{n_train}]" if split == "train" else f"train[{n_train}:{n}]"
+      )
   ds = builder.as_dataset(split=tfds_split, shuffle_files=shuffle)
-  return ds.map(lambda ex: (ex["image"], ex["label"]),
-                num_parallel_calls=tf.data.AUTOTUNE)
+  return ds.map(
+      lambda ex: (ex["image"], ex["label"]), num_parallel_calls=tf.data.AUTOTUNE
+  )
 
 
 def _num_examples(builder, split):
@@ -329,18 +397,21 @@ def _prepare(builder, data_dir):
   host = _SOURCE_HOSTS.get(builder.name)
   if host and not builder.is_prepared() and not _resolves(host):
     # tfds retries for minutes before failing; say what to do right away.
-    print(f"tfp_fastpixel.data: {builder.name!r} is not prepared in "
-          f"data_dir={data_dir!r} and {host} is unreachable; tfds will retry, "
-          f"then fail. Offline, pass the data_dir of a prepared copy.",
-          file=sys.stderr)
+    print(
+        f"tfp_fastpixel.data: {builder.name!r} is not prepared in "
+        f"data_dir={data_dir!r} and {host} is unreachable; tfds will retry, "
+        f"then fail. Offline, pass the data_dir of a prepared copy.",
+        file=sys.stderr,
+    )
   try:
     builder.download_and_prepare()
   except Exception as e:  # Network errors come in many types.
     raise RuntimeError(
         f"Could not download/prepare tfds dataset {builder.name!r} "
         f"(data_dir={data_dir!r}): {e}\nWithout network, prepare it on a "
-        f"machine that has one (tfds build {builder.name} --data_dir=DIR), copy "
-        f"DIR here and pass data_dir=DIR (CLI: --data_dir DIR).") from e
+        f"machine that has one (tfds build {builder.name} --data_dir=DIR), "
+        f"copy DIR here and pass data_dir=DIR (CLI: --data_dir DIR)."
+    ) from e
 
 
 def _resolves(host):
@@ -353,15 +424,20 @@ def _resolves(host):
 
 def _folder_builder(data_dir, channels):
   if not data_dir or not os.path.isdir(data_dir):
-    raise ValueError(f"data_dir: the 'folder' dataset needs an existing image "
-                     f"root (data_dir/<split>/<class>/*.png), got {data_dir!r}")
+    raise ValueError(
+        f"data_dir: the 'folder' dataset needs an existing image "
+        f"root (data_dir/<split>/<class>/*.png), got {data_dir!r}"
+    )
   if channels not in (1, 3):
     raise ValueError(f"channels: expected 1 or 3, got {channels!r}")
   import tensorflow_datasets as tfds
+
   builder = tfds.ImageFolder(data_dir, shape=(None, None, channels))
   if "train" not in builder.info.splits:
-    raise ValueError(f"data_dir: {data_dir!r} has no 'train' sub-folder "
-                     f"(found {list(builder.info.splits)})")
+    raise ValueError(
+        f"data_dir: {data_dir!r} has no 'train' sub-folder "
+        f"(found {list(builder.info.splits)})"
+    )
   return builder
 
 
@@ -387,7 +463,11 @@ def _folder_examples(spec, split, take, heldout_fraction, data_dir, channels):
     n = min(n, take) if take else n
     n_train = _carve(n, heldout_fraction)
     ds = builder.as_dataset(split="train", shuffle_files=False)
-    ds = ds.take(n_train) if split == "train" else ds.skip(n_train).take(n - n_train)
+    ds = (
+        ds.take(n_train)
+        if split == "train"
+        else ds.skip(n_train).take(n - n_train)
+    )
   height, width, _ = spec.image_shape
 
   def resize(ex):
@@ -413,8 +493,9 @@ def _to_model_inputs(spec):
       return (image,)
     if spec.labels == "scalar":
       return ((image, tf.cast(label, tf.float32)),)
-    onehot = tf.one_hot(tf.gather(positions, label), len(spec.classes),
-                        dtype=tf.float32)
+    onehot = tf.one_hot(
+        tf.gather(positions, label), len(spec.classes), dtype=tf.float32
+    )
     return ((image, onehot),)
 
   return fn

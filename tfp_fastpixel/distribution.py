@@ -1,4 +1,5 @@
 """FastPixelCNN: TFP's PixelCNN with an exact, cached sampler."""
+
 import numbers
 
 import numpy as np
@@ -55,47 +56,56 @@ class FastPixelCNN(tfd.PixelCNN):
   ```
   """
 
-  def __init__(self,
-               image_shape,
-               conditional_shape=None,
-               num_resnet=5,
-               num_hierarchies=3,
-               num_filters=160,
-               num_logistic_mix=10,
-               receptive_field_dims=(3, 3),
-               dropout_p=0.5,
-               resnet_activation='concat_elu',
-               use_weight_norm=True,
-               use_data_init=True,
-               high=255,
-               low=0,
-               dtype=tf.float32,
-               name='FastPixelCNN',
-               jit_compile=None):
-    if jit_compile is not None and not isinstance(jit_compile, bool):
-      raise TypeError('`jit_compile` must be None, True or False; got '
-                      f'{jit_compile!r}.')
-    args = validation.check_constructor(
-        image_shape, conditional_shape, num_resnet, num_hierarchies,
-        num_filters, num_logistic_mix, receptive_field_dims, dropout_p,
-        resnet_activation, high, low, dtype)
-    super().__init__(use_weight_norm=bool(use_weight_norm),
-                     use_data_init=bool(use_data_init), name=name, **args)
+  def __init__(
+      self,
+      image_shape,
+      conditional_shape=None,
+      num_resnet=5,
+      num_hierarchies=3,
+      num_filters=160,
+      num_logistic_mix=10,
+      receptive_field_dims=(3, 3),
+      dropout_p=0.5,
+      resnet_activation="concat_elu",
+      use_weight_norm=True,
+      use_data_init=True,
+      high=255,
+      low=0,
+      dtype=tf.float32,
+      name="FastPixelCNN",
+      jit_compile=None,
+  ):
+    args = validation.model_arguments(
+        **{k: v for k, v in locals().items() if k not in ("self", "__class__")}
+    )
+    self._jit_compile = args.pop("jit_compile")
+    super().__init__(**args)
     network.enforce_masks(self.network)
     network.guard_data_init(self.network)
-    self._jit_compile = jit_compile
     self._generator = sampler.CachedGenerator(self)
     # The batch size is a tensor argument and conditional inputs relax to
     # an unknown batch dimension, so new sample sizes do not retrace. The
     # noise is drawn outside the compiled core, so a seed gives the same
     # noise on both paths (XLA's stateless RNG differs from TF's).
-    self._generate = tf.function(self._traced_generate, autograph=False,
-                                 reduce_retracing=True)
+    self._generate = tf.function(
+        self._traced_generate, autograph=False, reduce_retracing=True
+    )
     # XLA compiles its core once per batch size (XLA needs static shapes);
     # the surrounding tf.function is still traced once.
-    self._compiled_core = tf.function(self._xla_core, autograph=False,
-                                      jit_compile=True, reduce_retracing=True)
+    self._compiled_core = tf.function(
+        self._xla_core, autograph=False, jit_compile=True, reduce_retracing=True
+    )
     self.trace_count = 0  # how often the generator was traced (for tests)
+
+  # TFP's settings, read from its public `parameters` (TFP's private
+  # attributes are read only in network.py).
+  @property
+  def _components(self):
+    return self.parameters["num_logistic_mix"]
+
+  @property
+  def _pixel_range(self):
+    return self.parameters["low"], self.parameters["high"]
 
   @property
   def jit_compile(self):
@@ -120,7 +130,7 @@ class FastPixelCNN(tfd.PixelCNN):
 
   # -- Sampling ----------------------------------------------------------------
 
-  def sample(self, sample_shape=(), seed=None, name='sample', **kwargs):
+  def sample(self, sample_shape=(), seed=None, name="sample", **kwargs):
     """Draws exact samples: `[*sample_shape, H, W, C]` integer pixels.
 
     Args:
@@ -132,14 +142,17 @@ class FastPixelCNN(tfd.PixelCNN):
         batch size divides `prod(sample_shape)`, as in `tfd.PixelCNN`; and
         `progress=True` for a progress bar over image rows.
     """
-    return super().sample(validation.sample_size(sample_shape), seed=seed,
-                          name=name, **kwargs)
+    return super().sample(
+        validation.sample_size(sample_shape), seed=seed, name=name, **kwargs
+    )
 
-  def _sample_n(self, n, seed=None, conditional_input=None, training=False,
-                progress=False):
+  def _sample_n(
+      self, n, seed=None, conditional_input=None, training=False, progress=False
+  ):
     del training  # sampling never uses dropout
-    samples, _ = self._run_generator(n, seed, conditional_input, False,
-                                     progress)
+    samples, _ = self._run_generator(
+        n, seed, conditional_input, False, progress
+    )
     return samples
 
   def sample_with_params(self, n, seed=None, conditional_input=None):
@@ -155,12 +168,15 @@ class FastPixelCNN(tfd.PixelCNN):
         `[n, H, W, M(, ...)]`.
     """
     samples, raw = self._run_generator(
-        validation.as_int('n', n, minimum=0), seed, conditional_input, True)
-    return samples, mixture.split_params(raw, self.image_shape[-1],
-                                         self._num_logistic_mix)
+        validation.as_int("n", n, minimum=0), seed, conditional_input, True
+    )
+    return samples, mixture.split_params(
+        raw, self.image_shape[-1], self._components
+    )
 
-  def experimental_sample_and_log_prob(self, sample_shape=(), seed=None,
-                                       name='sample_and_log_prob', **kwargs):
+  def experimental_sample_and_log_prob(
+      self, sample_shape=(), seed=None, name="sample_and_log_prob", **kwargs
+  ):
     """Samples, and the log-probability of each, from one generator pass.
 
     The log-probabilities come from the mixture parameters the generator
@@ -172,20 +188,31 @@ class FastPixelCNN(tfd.PixelCNN):
       log_prob: `[*sample_shape]`.
     """
     return super().experimental_sample_and_log_prob(
-        validation.sample_size(sample_shape), seed=seed, name=name, **kwargs)
+        validation.sample_size(sample_shape), seed=seed, name=name, **kwargs
+    )
 
-  def _sample_and_log_prob(self, sample_shape, seed, conditional_input=None,
-                           training=False, progress=False):
+  def _sample_and_log_prob(
+      self,
+      sample_shape,
+      seed,
+      conditional_input=None,
+      training=False,
+      progress=False,
+  ):
     del training
     sample_shape = validation.sample_size(sample_shape)
     n = int(np.prod(sample_shape, dtype=np.int64))
-    samples, raw = self._run_generator(n, seed, conditional_input, True,
-                                       progress)
+    samples, raw = self._run_generator(
+        n, seed, conditional_input, True, progress
+    )
     log_prob = self._params_log_prob(
-        mixture.split_params(raw, self.image_shape[-1],
-                             self._num_logistic_mix), samples)
-    return (tf.reshape(samples, list(sample_shape) + self.image_shape.as_list()),
-            tf.reshape(log_prob, sample_shape))
+        mixture.split_params(raw, self.image_shape[-1], self._components),
+        samples,
+    )
+    return (
+        tf.reshape(samples, list(sample_shape) + self.image_shape.as_list()),
+        tf.reshape(log_prob, sample_shape),
+    )
 
   def _params_log_prob(self, params, images):
     """log p(images) `[B]` given the network's outputs on them.
@@ -193,17 +220,23 @@ class FastPixelCNN(tfd.PixelCNN):
     The same computation as `tfd.PixelCNN._log_prob` after its network call:
     each channel's locations are shifted by the earlier channels' values.
     """
-    scaled = mixture.to_network_scale(images, self._low, self._high)
+    scaled = mixture.to_network_scale(images, *self._pixel_range)
     locs = params[1]
     if self.image_shape[-1] > 1:
       locs = mixture.coupled_locs(locs, params[3], scaled)
-    return self._make_mixture_dist(params[0], locs, params[2]).log_prob(
-        images)
+    return self._make_mixture_dist(params[0], locs, params[2]).log_prob(images)
 
   # -- Completion --------------------------------------------------------------
 
-  def complete(self, images, num_observed, sample_shape=(), seed=None,
-               conditional_input=None, progress=False):
+  def complete(
+      self,
+      images,
+      num_observed,
+      sample_shape=(),
+      seed=None,
+      conditional_input=None,
+      progress=False,
+  ):
     """Completes images: keeps a raster-order prefix, samples the rest.
 
     Draws exactly from p(rest | first `num_observed` pixels,
@@ -227,39 +260,61 @@ class FastPixelCNN(tfd.PixelCNN):
     """
     sample_shape = validation.sample_size(sample_shape)
     h, w, _ = self.image_shape.as_list()
-    images = validation.check_images('images', images, self.image_shape,
-                                     self._low, self._high, self.dtype)
+    images = validation.check_images(
+        "images", images, self.image_shape, *self._pixel_range, self.dtype
+    )
     num_observed = validation.num_observed(num_observed, h * w)
     batch = images.shape[0]
     copies = int(np.prod(sample_shape, dtype=np.int64))
     cond = validation.conditional_batch(
-        conditional_input, self.conditional_shape, batch, self.dtype,
-        exact=True)
+        conditional_input, self.conditional_shape, batch, self.dtype, exact=True
+    )
     if cond is not None:  # image-major within each copy, as `observed`
-      cond = tf.reshape(tf.tile(cond, [copies, 1]),
-                        [copies * batch] + self.conditional_shape.as_list())
+      cond = tf.reshape(
+          tf.tile(cond, [copies, 1]),
+          [copies * batch] + self.conditional_shape.as_list(),
+      )
     observed = (tf.tile(images, [copies, 1, 1, 1]), num_observed)
-    out, _ = self._run_generator(copies * batch, seed, cond, False,
-                                 progress, observed)
-    return tf.reshape(out, list(sample_shape) + [batch, h, w,
-                                                 self.image_shape[-1]])
+    out, _ = self._run_generator(
+        copies * batch, seed, cond, False, progress, observed
+    )
+    return tf.reshape(
+        out, list(sample_shape) + [batch, h, w, self.image_shape[-1]]
+    )
 
-  def _run_generator(self, n, seed, conditional_input, return_params,
-                     progress=False, observed=None):
+  def _run_generator(
+      self,
+      n,
+      seed,
+      conditional_input,
+      return_params,
+      progress=False,
+      observed=None,
+  ):
     """Runs the generator: (samples `[n, H, W, C]`, raw params or None)."""
-    n = validation.as_int('n', n, minimum=0)
+    n = validation.as_int("n", n, minimum=0)
     cond = validation.conditional_batch(
-        conditional_input, self.conditional_shape, n, self.dtype)
+        conditional_input, self.conditional_shape, n, self.dtype
+    )
     if n == 0:  # nothing to generate; keep the shapes
       empty = tf.zeros([0] + self.image_shape.as_list(), self.dtype)
       raw = tf.zeros(
-          [0] + self.image_shape.as_list()[:2] + [self._num_logistic_mix *
-              mixture.num_params(self.image_shape[-1])], self.dtype)
+          [0]
+          + self.image_shape.as_list()[:2]
+          + [self._components * mixture.num_params(self.image_shape[-1])],
+          self.dtype,
+      )
       return (empty, raw) if return_params else (empty, None)
     ready = self._check_ready(n, cond)
     with tf.control_dependencies(ready):
-      out = self.run_generator(tf.constant(n, tf.int32), seed, cond,
-                               observed, return_params, bool(progress))
+      out = self.run_generator(
+          tf.constant(n, tf.int32),
+          seed,
+          cond,
+          observed,
+          return_params,
+          bool(progress),
+      )
     return out if return_params else (out, None)
 
   def prepare(self, n=1, conditional_input=None):
@@ -268,18 +323,21 @@ class FastPixelCNN(tfd.PixelCNN):
     For callers that then use `run_generator` (e.g. the export).
     """
     cond = validation.conditional_batch(
-        conditional_input, self.conditional_shape, n, self.dtype)
+        conditional_input, self.conditional_shape, n, self.dtype
+    )
     return self._check_ready(n, cond)
 
-  def run_generator(self, n, seed, cond, observed=None, return_params=False,
-                    progress=False):
+  def run_generator(
+      self, n, seed, cond, observed=None, return_params=False, progress=False
+  ):
     """The generator on tensors, without Python-side checks (see `prepare`).
 
     Args:
       n: int32 scalar tensor, the batch size.
       seed: int or stateless seed.
       cond: `[n, prod(conditional_shape)]`, or None.
-      observed: None, or `(images [n, H, W, C], num_observed)` (`complete`).
+      observed: None, or `(images [n or 1, H, W, C], num_observed)`
+        (`complete`).
       return_params: also return the raw head outputs `[n, H, W, P]`.
       progress: a progress bar over rows (graph path).
 
@@ -290,30 +348,76 @@ class FastPixelCNN(tfd.PixelCNN):
       # Sampling is completion with nothing observed: one traced program
       # for both, so that an export (which shares it) draws the very same
       # images as the live model (a different graph may round differently).
+      # One image, broadcast in the trace: a new n does not retrace.
       h, w, c = self.image_shape.as_list()
-      observed = (tf.zeros([n, h, w, c], self.dtype), tf.constant(0))
-    return self._generate(n, cond, stateless_seed(seed), return_params,
-                          progress, self.uses_xla(progress), observed)
+      observed = (tf.zeros([1, h, w, c], self.dtype), tf.constant(0))
+    return self._generate(
+        n,
+        cond,
+        stateless_seed(seed),
+        return_params,
+        progress,
+        self.uses_xla(progress),
+        observed,
+    )
+
+  def traced_generator(self, return_params=False):
+    """The generator traced once for any batch size, as a concrete function.
+
+    For building other graphs on it (the export): calls of a concrete
+    function never retrace, wherever they are traced.
+
+    Returns:
+      `fn(n, cond, seed, images, num_observed)` -> samples `[n, H, W, C]`
+      (and the raw params if `return_params`); `cond` is absent for
+      unconditional models; arguments as in `run_generator`, with an int32
+      `[2]` seed.
+    """
+    h, w, c = self.image_shape.as_list()
+    cond = None
+    if self.conditional_shape is not None:
+      size = max(1, self.conditional_shape.num_elements())
+      cond = tf.TensorSpec([None, size], self.dtype)
+    return self._generate.get_concrete_function(
+        tf.TensorSpec([], tf.int32),
+        cond,
+        tf.TensorSpec([2], tf.int32),
+        return_params,
+        False,
+        self.uses_xla(),
+        (
+            tf.TensorSpec([None, h, w, c], self.dtype),
+            tf.TensorSpec([], tf.int32),
+        ),
+    )
 
   def _xla_core(self, cond, gumbel, logistic, return_params, observed):
-    return self._generator.generate(cond, gumbel, logistic, return_params,
-                                    carry=True, observed=observed)
+    return self._generator.generate(
+        cond, gumbel, logistic, return_params, carry=True, observed=observed
+    )
 
-  def _traced_generate(self, n, cond, seed, return_params, progress, xla,
-                       observed=None):
+  def _traced_generate(
+      self, n, cond, seed, return_params, progress, xla, observed=None
+  ):
     self.trace_count += 1
     h, w, c = self.image_shape.as_list()
-    gumbel, logistic = mixture.noise(seed, [h, w, n], self._num_logistic_mix,
-                                    c, self.dtype)
+    gumbel, logistic = mixture.noise(
+        seed, [h, w, n], self._components, c, self.dtype
+    )
     if observed is not None:  # [B, H, W, C] -> [H, W, B, C], as the noise
-      observed = (tf.transpose(observed[0], [1, 2, 0, 3]),
-                  tf.cast(observed[1], tf.int32))
+      images = tf.broadcast_to(observed[0], tf.stack([n, h, w, c]))
+      observed = (
+          tf.transpose(images, [1, 2, 0, 3]),
+          tf.cast(observed[1], tf.int32),
+      )
     if xla:
-      return self._compiled_core(cond, gumbel, logistic, return_params,
-                                 observed)
+      return self._compiled_core(
+          cond, gumbel, logistic, return_params, observed
+      )
     bar = _RowProgress(h) if progress else None
-    return self._generator.generate(cond, gumbel, logistic, return_params,
-                                    bar, observed=observed)
+    return self._generator.generate(
+        cond, gumbel, logistic, return_params, bar, observed=observed
+    )
 
   def _check_ready(self, n, cond):
     """Masks must hold, and weight norm must be initialised, before sampling.
@@ -330,16 +434,22 @@ class FastPixelCNN(tfd.PixelCNN):
       with tf.control_dependencies(network.enforce_masks(self.network)):
         if not pending:
           return [tf.constant(True)]
-        flags = [tf.convert_to_tensor(l.initialized) for l in pending]
-        return [tf.cond(tf.reduce_all(flags), lambda: tf.constant(True),
-                        lambda: self._init_pass(n, cond))]
+        flags = [tf.convert_to_tensor(wn.initialized) for wn in pending]
+        return [
+            tf.cond(
+                tf.reduce_all(flags),
+                lambda: tf.constant(True),
+                lambda: self._init_pass(n, cond),
+            )
+        ]
     if not network.masks_hold(self.network):
       raise ValueError(
-          'The network weights break the autoregressive masks (e.g. copied '
-          'from an untrained tfd.PixelCNN), so no sampler can match '
-          'log_prob. Call `tfp_fastpixel.network.enforce_masks(dist.network)`'
-          ' or use `from_pixelcnn`.')
-    if any(not l.initialized for l in pending):
+          "The network weights break the autoregressive masks (e.g. copied "
+          "from an untrained tfd.PixelCNN), so no sampler can match "
+          "log_prob. Call `tfp_fastpixel.network.enforce_masks(dist.network)`"
+          " or use `from_pixelcnn`."
+      )
+    if any(not wn.initialized for wn in pending):
       self._init_pass(n, cond)
     return []
 
@@ -350,12 +460,17 @@ class FastPixelCNN(tfd.PixelCNN):
     from the same weights.
     """
     batch = max(n, 1)
-    noise = tf.random.uniform([batch] + self.image_shape.as_list(), -1., 1.,
-                              dtype=self.dtype)
+    noise = tf.random.uniform(
+        [batch] + self.image_shape.as_list(), -1.0, 1.0, dtype=self.dtype
+    )
     inputs = noise
     if cond is not None:
-      inputs = [noise, tf.reshape(cond if n else cond[:1], [batch] + list(
-          self.conditional_shape))]
+      inputs = [
+          noise,
+          tf.reshape(
+              cond if n else cond[:1], [batch] + list(self.conditional_shape)
+          ),
+      ]
     out = self.network(inputs, training=False)
     with tf.control_dependencies(tf.nest.flatten(out)):
       return tf.constant(True)
@@ -364,15 +479,20 @@ class FastPixelCNN(tfd.PixelCNN):
 
   def _log_prob(self, value, conditional_input=None, training=None):
     value = tf.convert_to_tensor(value, dtype_hint=self.dtype)
-    validation.check_event_shape('value', value.shape, self.image_shape,
-                                 'image_shape')
+    validation.check_event_shape(
+        "value", value.shape, self.image_shape, "image_shape"
+    )
     validation.check_conditioning(conditional_input, self.conditional_shape)
     if conditional_input is not None:
       validation.check_event_shape(
-          'conditional_input', tf.convert_to_tensor(conditional_input).shape,
-          self.conditional_shape, 'conditional_shape')
-    return super()._log_prob(value, conditional_input=conditional_input,
-                             training=training)
+          "conditional_input",
+          tf.convert_to_tensor(conditional_input).shape,
+          self.conditional_shape,
+          "conditional_shape",
+      )
+    return super()._log_prob(
+        value, conditional_input=conditional_input, training=training
+    )
 
 
 class _RowProgress:
@@ -384,7 +504,7 @@ class _RowProgress:
 
   def __call__(self, row):
     if int(row) == 0:
-      self.bar = tf_keras.utils.Progbar(self.rows, unit_name='row')
+      self.bar = tf_keras.utils.Progbar(self.rows, unit_name="row")
     self.bar.update(int(row) + 1)
 
 
@@ -395,12 +515,11 @@ def stateless_seed(seed):
   """
   if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
     seed = int(seed)
-    return tf.constant([(seed >> 31) & 0x7fffffff, seed & 0x7fffffff],
-                       tf.int32)
+    return tf.constant([(seed >> 31) & 0x7FFFFFFF, seed & 0x7FFFFFFF], tf.int32)
   return tfp.random.sanitize_seed(seed)  # None: fresh; pairs: stateless
 
 
-def from_pixelcnn(dist, name='FastPixelCNN', jit_compile=None):
+def from_pixelcnn(dist, name="FastPixelCNN", jit_compile=None):
   """A FastPixelCNN with the same arguments and weights as a `tfd.PixelCNN`.
 
   The masks are enforced on the copy (as TFP's optimizer would after one
@@ -408,9 +527,11 @@ def from_pixelcnn(dist, name='FastPixelCNN', jit_compile=None):
   FastPixelCNN's own argument.
   """
   if not isinstance(dist, tfd.PixelCNN):
-    raise TypeError(f'`dist` must be a tfd.PixelCNN; got {type(dist).__name__}.')
+    raise TypeError(
+        f"`dist` must be a tfd.PixelCNN; got {type(dist).__name__}."
+    )
   params = dict(dist.parameters)
-  params.pop('name', None)
+  params.pop("name", None)
   fast = FastPixelCNN(name=name, jit_compile=jit_compile, **params)
   fast.network.set_weights(dist.network.get_weights())
   network.enforce_masks(fast.network)

@@ -8,15 +8,16 @@ directly (the cached generator, and `log_prob` through the network call),
 so nothing Keras- or TFP-specific is saved and no Python code is needed to
 load it.
 """
-import os
+
 import time
 
 import tensorflow as tf
 
-from tfp_fastpixel import validation
+from tfp_fastpixel import network
 
-# The exported functions, in the order `export_saved_model` traces them.
-FUNCTIONS = ('sample', 'log_prob', 'complete')
+# The exported functions, in the order `export_saved_model` traces them
+# (`sample` calls `complete`).
+FUNCTIONS = ("complete", "log_prob", "sample")
 
 
 def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
@@ -51,12 +52,15 @@ def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
     `export_dir`.
   """
   from tfp_fastpixel.distribution import FastPixelCNN  # no import cycle
+
   if not isinstance(dist, FastPixelCNN):
-    raise TypeError(f'`dist` must be a FastPixelCNN; got '
-                    f'{type(dist).__name__}.')
+    raise TypeError(
+        f"`dist` must be a FastPixelCNN; got " f"{type(dist).__name__}."
+    )
   if tf.io.gfile.exists(export_dir) and tf.io.gfile.listdir(export_dir):
-    raise ValueError(f'`export_dir` must be new or empty; {export_dir!r} '
-                     'holds files.')
+    raise ValueError(
+        f"`export_dir` must be new or empty; {export_dir!r} holds files."
+    )
   start = time.time()
   h, w, c = dist.image_shape.as_list()
   conditional = dist.conditional_shape is not None
@@ -65,6 +69,7 @@ def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
     cond_shape = dist.conditional_shape.as_list()
     example = tf.zeros([1] + cond_shape, dtype)
   dist.prepare(1, example if conditional else None)
+  generate = dist.traced_generator()
 
   def flat_cond(cond):
     if not conditional:
@@ -72,82 +77,99 @@ def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
     return tf.reshape(tf.cast(cond, dtype), [tf.shape(cond)[0], -1])
 
   def sample(n, seed, cond=None):
-    # Completion with nothing observed draws exactly the same images, so
-    # both functions share one generator graph (half the load time).
-    tf.debugging.assert_non_negative(n, message='`n` must be >= 0')
-    return complete(tf.zeros([n, h, w, c], dtype), tf.constant(0), seed, cond)
+    # Sampling is completion with nothing observed (as in the live model):
+    # calling the exported `complete` keeps one generator graph in the export.
+    tf.debugging.assert_non_negative(n, message="`n` must be >= 0")
+    extra = [cond] if conditional else []
+    return module.complete(
+        tf.zeros([n, h, w, c], dtype), tf.constant(0), seed, *extra
+    )
 
   def log_prob(images, cond=None):
     return dist.log_prob(images, conditional_input=cond, training=False)
 
   def complete(images, num_observed, seed, cond=None):
     n = tf.shape(images)[0]
-    tf.debugging.assert_less_equal(num_observed, h * w, message=(
-        f'`num_observed` must be in [0, H*W] = [0, {h * w}]'))
-    tf.debugging.assert_non_negative(num_observed, message=(
-        '`num_observed` must be in [0, H*W]'))
+    tf.debugging.assert_less_equal(
+        num_observed,
+        h * w,
+        message=(f"`num_observed` must be in [0, H*W] = [0, {h * w}]"),
+    )
+    tf.debugging.assert_non_negative(
+        num_observed, message=("`num_observed` must be in [0, H*W]")
+    )
     if conditional:
-      tf.debugging.assert_equal(tf.shape(cond)[0], n, message=(
-          '`conditional_input` must hold one input per image ([n, ...])'))
-    return dist.run_generator(n, seed, flat_cond(cond),
-                              observed=(images, num_observed))
+      tf.debugging.assert_equal(
+          tf.shape(cond)[0],
+          n,
+          message=(
+              "`conditional_input` must hold one input per image ([n, ...])"
+          ),
+      )
+    args = [n] + ([flat_cond(cond)] if conditional else [])
+    return generate(*args, seed, images, num_observed)
 
-  images_spec = tf.TensorSpec([None, h, w, c], dtype, name='images')
+  images_spec = tf.TensorSpec([None, h, w, c], dtype, name="images")
   specs = dict(
-      n=tf.TensorSpec([], tf.int32, name='n'),
-      seed=tf.TensorSpec([2], tf.int32, name='seed'),
-      num_observed=tf.TensorSpec([], tf.int32, name='num_observed'))
+      n=tf.TensorSpec([], tf.int32, name="n"),
+      seed=tf.TensorSpec([2], tf.int32, name="seed"),
+      num_observed=tf.TensorSpec([], tf.int32, name="num_observed"),
+  )
   if conditional:
-    cond_spec = [tf.TensorSpec([None] + cond_shape, dtype,
-                               name='conditional_input')]
+    cond_spec = [
+        tf.TensorSpec([None] + cond_shape, dtype, name="conditional_input")
+    ]
     # Named arguments, as callers pass them (`conditional_input=`).
     module_fns = dict(
         sample=lambda n, seed, conditional_input: sample(
-            n, seed, conditional_input),
+            n, seed, conditional_input
+        ),
         log_prob=lambda images, conditional_input: log_prob(
-            images, conditional_input),
-        complete=lambda images, num_observed, seed, conditional_input:
-        complete(images, num_observed, seed, conditional_input))
+            images, conditional_input
+        ),
+        complete=lambda images, num_observed, seed, conditional_input: complete(
+            images, num_observed, seed, conditional_input
+        ),
+    )
   else:
     cond_spec = []
     module_fns = dict(sample=sample, log_prob=log_prob, complete=complete)
   signatures = dict(
-      sample=[specs['n'], specs['seed']] + cond_spec,
+      sample=[specs["n"], specs["seed"]] + cond_spec,
       log_prob=[images_spec] + cond_spec,
-      complete=[images_spec, specs['num_observed'], specs['seed']]
-      + cond_spec)
-  outputs = dict(sample='images', log_prob='log_prob', complete='images')
+      complete=[images_spec, specs["num_observed"], specs["seed"]] + cond_spec,
+  )
+  outputs = dict(sample="images", log_prob="log_prob", complete="images")
 
   module = tf.Module()
   module.weights = list(dist.network.weights)  # variables only, no layers
   concrete = {}
-  for name in FUNCTIONS:
+  # Traced (and saved) with the weights known to be initialised, so that the
+  # graphs hold no weight-norm init branches (most of the graph otherwise).
+  with network.initialized_calls(dist.network):
+    for name in FUNCTIONS:
+      t = time.time()
+      fn = tf.function(
+          module_fns[name], input_signature=signatures[name], autograph=False
+      )
+      setattr(module, name, fn)
+      # Traced here, once; the signature and `sample` call this trace (a
+      # call from inside another trace would trace it again).
+      traced = fn.get_concrete_function()
+      concrete[name] = tf.function(
+          lambda *a, fn=traced, key=outputs[name]: {key: fn(*a)},
+          input_signature=signatures[name],
+          autograph=False,
+      ).get_concrete_function()
+      if verbose:
+        print(f"export: traced {name} in {time.time() - t:.1f} s", flush=True)
+    concrete["serving_default"] = concrete["sample"]
     t = time.time()
-    fn = tf.function(module_fns[name], input_signature=signatures[name],
-                     autograph=False)
-    setattr(module, name, fn)
-    key = outputs[name]
-    concrete[name] = tf.function(
-        lambda *a, fn=fn, key=key: {key: fn(*a)},
-        input_signature=signatures[name],
-        autograph=False).get_concrete_function()
-    if verbose:
-      print(f'export: traced {name} in {time.time() - t:.1f} s', flush=True)
-  concrete['serving_default'] = concrete['sample']
-  t = time.time()
-  tf.saved_model.save(module, export_dir, signatures=concrete)
+    tf.saved_model.save(module, export_dir, signatures=concrete)
   if verbose:
-    print(f'export: wrote {export_dir} in {time.time() - t:.1f} s '
-          f'({time.time() - start:.1f} s in all)', flush=True)
+    print(
+        f"export: wrote {export_dir} in {time.time() - t:.1f} s "
+        f"({time.time() - start:.1f} s in all)",
+        flush=True,
+    )
   return export_dir
-
-
-def is_export(path: str) -> bool:
-  """Whether `path` holds a SavedModel."""
-  return tf.io.gfile.exists(os.path.join(path, 'saved_model.pb'))
-
-
-def check_seed(seed):
-  """`seed` as the exported functions take it: int32 `[2]`."""
-  return tf.constant(validation.as_shape('seed', seed, rank=2, minimum=0),
-                     tf.int32)

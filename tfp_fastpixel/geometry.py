@@ -16,6 +16,7 @@ when output `o` is computed, so `d <= 0` always; `lag = 1` shifts that for
 the image itself, whose pixel `o` is sampled only after the network has run
 at `o`.
 """
+
 import dataclasses
 
 import numpy as np
@@ -32,6 +33,7 @@ class AxisTaps:
     in_per_out: input positions per output position along this axis
       (2 for a stride-2 convolution, 1/2 for a transposed one).
   """
+
   phases: tuple
   in_per_out: float
 
@@ -47,14 +49,19 @@ def axis_taps(kernel_len, stride, transposed, in_len):
     pad = max((in_len - 1) * stride + kernel_len - in_len * stride, 0) // 2
     # Output o = 2 * i - pad + a receives input i through tap a.
     phases = tuple(
-        tuple((a, (q + pad - a) // 2)
-              for a in range(kernel_len) if (q + pad - a) % 2 == 0)
-        for q in range(stride))
-    return AxisTaps(phases, 1. / stride)
+        tuple(
+            (a, (q + pad - a) // 2)
+            for a in range(kernel_len)
+            if (q + pad - a) % 2 == 0
+        )
+        for q in range(stride)
+    )
+    return AxisTaps(phases, 1.0 / stride)
   pad, _ = same_padding(kernel_len, stride, in_len)
   # Output o reads input stride * o - pad + a through tap a.
-  return AxisTaps((tuple((a, a - pad) for a in range(kernel_len)),),
-                  float(stride))
+  return AxisTaps(
+      (tuple((a, a - pad) for a in range(kernel_len)),), float(stride)
+  )
 
 
 def same_padding(kernel_len, stride, in_len):
@@ -91,6 +98,7 @@ class ConvGeometry:
     col_padding: 'same' padding (before, after) of the columns (None if
       transposed).
   """
+
   name: str
   transposed: bool
   stride: int
@@ -117,8 +125,10 @@ class ConvGeometry:
     """Recent input rows a row-at-a-time layer must keep."""
     offsets = [off for taps in self.row_taps for _, off, _ in taps]
     if max(offsets) > 0:
-      raise ValueError(f'{self.name}: reads a row not generated yet; the '
-                       'autoregressive masks do not hold.')
+      raise ValueError(
+          f"{self.name}: reads a row not generated yet; the "
+          "autoregressive masks do not hold."
+      )
     return 1 - min(offsets)
 
   def pixel_split(self):
@@ -141,17 +151,23 @@ class ConvGeometry:
       prev = [a for a, _, rel in taps if -latest <= rel < 0]
       cur = [a for a, _, rel in taps if rel == 0]
       if len(prev) > 1 or len(cur) > 1 or len(prev) + len(cur) < len(taps):
-        raise ValueError(f'{self.name}: reads rows a pixel-wise cache lacks.')
+        raise ValueError(f"{self.name}: reads rows a pixel-wise cache lacks.")
       prev_row.append(prev[0] if prev else None)
       cur_row.append(cur[0] if cur else None)
     cur_rows = [a for a in cur_row if a is not None]
     cur_cols = tuple(
-        tuple((b, off) for b, off, _ in taps
-              if any(self.mask[a, b] for a in cur_rows))
-        for taps in self.col_taps)
+        tuple(
+            (b, off)
+            for b, off, _ in taps
+            if any(self.mask[a, b] for a in cur_rows)
+        )
+        for taps in self.col_taps
+    )
     if any(off > 0 for taps in cur_cols for _, off in taps):
-      raise ValueError(f'{self.name}: reads a pixel not generated yet; the '
-                       'autoregressive masks do not hold.')
+      raise ValueError(
+          f"{self.name}: reads a pixel not generated yet; the "
+          "autoregressive masks do not hold."
+      )
     return tuple(prev_row), tuple(cur_row), cur_cols
 
   @property
@@ -174,7 +190,7 @@ def conv_geometry(conv_layer, in_height, in_width, lag=0):
     ValueError: if the mask lets the layer read an input that does not exist
       yet when its output is needed.
   """
-  if conv_layer.padding != 'same':
+  if conv_layer.padding != "same":
     raise ValueError(f'{conv_layer.name}: expected padding="same".')
   transposed = isinstance(conv_layer, tf_keras.layers.Conv2DTranspose)
   stride = conv_layer.strides[0]
@@ -198,8 +214,12 @@ def conv_geometry(conv_layer, in_height, in_width, lag=0):
     return tuple(phases)
 
   return ConvGeometry(
-      name=conv_layer.name, transposed=transposed, stride=stride,
+      name=conv_layer.name,
+      transposed=transposed,
+      stride=stride,
       row_taps=classify(row_axis, lambda a: mask[a].any()),
       col_taps=classify(col_axis, lambda b: mask[:, b].any()),
-      mask=mask, in_per_out=row_axis.in_per_out,
-      col_padding=None if transposed else same_padding(kw, stride, in_width))
+      mask=mask,
+      in_per_out=row_axis.in_per_out,
+      col_padding=None if transposed else same_padding(kw, stride, in_width),
+  )

@@ -5,6 +5,7 @@ logistics whose RGB locations are shifted by the *quantized* earlier
 channels. `sample_pixel` draws from exactly that distribution (TFP's own
 sampler feeds back the unrounded logistic draw instead).
 """
+
 import numpy as np
 import tensorflow as tf
 
@@ -24,21 +25,23 @@ def split_params(raw, num_channels, num_mix):
     `[logits [..., M], locs [..., M, C], scales [..., M, C]]`, plus
     `coeffs [..., M, C(C-1)/2]` if there is more than one channel.
   """
-  shape = tf.concat([tf.shape(raw)[:-1], [num_mix, num_params(num_channels)]],
-                    0)
+  shape = tf.concat(
+      [tf.shape(raw)[:-1], [num_mix, num_params(num_channels)]], 0
+  )
   params = tf.reshape(raw, shape)
   num_coeffs = num_channels * (num_channels - 1) // 2
-  splits = (3 if num_channels == 1
-            else [1, num_channels, num_channels, num_coeffs])
+  splits = (
+      3 if num_channels == 1 else [1, num_channels, num_channels, num_coeffs]
+  )
   out = tf.split(params, splits, axis=-1)
   out[0] = tf.squeeze(out[0], axis=-1)
-  out[2] = tf.nn.softplus(out[2]) + tf.cast(tf.exp(-7.), raw.dtype)
+  out[2] = tf.nn.softplus(out[2]) + tf.cast(tf.exp(-7.0), raw.dtype)
   return out
 
 
 def to_network_scale(pixels, low, high):
   """Integer pixels in [low, high] -> the network's input scale [-1, 1]."""
-  return 2. * (pixels - low) / (high - low) - 1.
+  return 2.0 * (pixels - low) / (high - low) - 1.0
 
 
 def coupled_locs(locs, coeffs, scaled):
@@ -79,12 +82,16 @@ def sample_pixel(params, gumbel, logistic, low, high):
   """
   logits, locs, scales = params[:3]
   num_mix, num_channels = locs.shape[-2], locs.shape[-1]
-  component = tf.one_hot(tf.argmax(logits + gumbel, axis=-1), num_mix,
-                         dtype=locs.dtype)[..., tf.newaxis]
+  component = tf.one_hot(
+      tf.argmax(logits + gumbel, axis=-1), num_mix, dtype=locs.dtype
+  )[..., tf.newaxis]
   loc = tf.reduce_sum(locs * component, axis=-2)
   scale = tf.reduce_sum(scales * component, axis=-2)
-  coeffs = (tf.reduce_sum(params[3] * component, axis=-2)
-            if num_channels > 1 else None)
+  coeffs = (
+      tf.reduce_sum(params[3] * component, axis=-2)
+      if num_channels > 1
+      else None
+  )
   half_range = 0.5 * (high - low)
   pixels, scaled = [], []
   coeff = 0
@@ -94,8 +101,11 @@ def sample_pixel(params, gumbel, logistic, low, high):
       mu += earlier * coeffs[:, coeff]
       coeff += 1
     # Quantized(Logistic - 1/2) on [low, high]: ceil, then clip the tails.
-    draw = low + half_range * (mu + 1.) + (
-        scale[:, c] * half_range * logistic[:, c])
+    draw = (
+        low
+        + half_range * (mu + 1.0)
+        + (scale[:, c] * half_range * logistic[:, c])
+    )
     pixel = tf.clip_by_value(tf.math.ceil(draw - 0.5), low, high)
     pixels.append(pixel)
     scaled.append(to_network_scale(pixel, low, high))
@@ -110,12 +120,20 @@ def noise(seed, shape, num_mix, num_channels, dtype):
   `seed` is a stateless seed, so a seed reproduces a sample exactly.
   """
   seed_gumbel, seed_logistic = tf.unstack(
-      tf.random.experimental.stateless_split(seed, 2))
+      tf.random.experimental.stateless_split(seed, 2)
+  )
   tiny = np.finfo(dtype.as_numpy_dtype).tiny
   u_mix = tf.random.stateless_uniform(
-      list(shape) + [num_mix], seed_gumbel, minval=tiny, maxval=1., dtype=dtype)
+      list(shape) + [num_mix], seed_gumbel, minval=tiny, maxval=1.0, dtype=dtype
+  )
   u_pix = tf.random.stateless_uniform(
-      list(shape) + [num_channels], seed_logistic, minval=tiny, maxval=1.,
-      dtype=dtype)
-  return (-tf.math.log(-tf.math.log(u_mix)),
-          tf.math.log(u_pix) - tf.math.log1p(-u_pix))
+      list(shape) + [num_channels],
+      seed_logistic,
+      minval=tiny,
+      maxval=1.0,
+      dtype=dtype,
+  )
+  return (
+      -tf.math.log(-tf.math.log(u_mix)),
+      tf.math.log(u_pix) - tf.math.log1p(-u_pix),
+  )

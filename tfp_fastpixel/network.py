@@ -8,20 +8,22 @@ against the layers themselves. This module also owns what we change about
 TFP's weights: masks enforced from construction, and a data-dependent
 initialisation that cannot blow up dead channels.
 """
+
+import contextlib
 import dataclasses
 import re
 
 import numpy as np
 import tensorflow as tf
-import tf_keras
 from tensorflow_probability.python.layers import weight_norm as weight_norm_lib
+import tf_keras
 
 WeightNorm = weight_norm_lib.WeightNorm
 
 
 def activation_fn(name):
   """The resnet activation TFP uses (`concat_elu` doubles the channels)."""
-  if name == 'concat_elu':
+  if name == "concat_elu":
     return lambda x: tf.nn.elu(tf.concat([x, -x], axis=-1))
   return tf_keras.activations.get(name)
 
@@ -34,6 +36,7 @@ class Block:
   `skip_dense(act(...))` (None for down-path vertical blocks) and `cond` is
   `cond_dense(conditional_input)` (None when unconditional).
   """
+
   conv1: object
   skip_dense: object
   conv2: object
@@ -43,6 +46,7 @@ class Block:
 @dataclasses.dataclass
 class Level:
   """The vertical and horizontal blocks of one resolution level."""
+
   v_blocks: list
   h_blocks: list
 
@@ -59,6 +63,7 @@ class NetworkPlan:
     v_up, h_up: per level 0..K-2, the transposed convolutions from level+1.
     head: the final Dense producing the mixture parameters.
   """
+
   v_init: object
   h_init_up: object
   h_init_left: object
@@ -74,24 +79,26 @@ class NetworkPlan:
   def from_network(cls, network, conditional):
     """Matches `network`'s layers to TFP's creation order."""
     layers = _weight_layers_in_creation_order(network)
-    k = network._num_hierarchies  # pylint: disable=protected-access
-    n = network._num_resnet  # pylint: disable=protected-access
+    k = network._num_hierarchies
+    n = network._num_resnet
 
     def take(kind):
       queue = layers[kind]
       if not queue:
-        raise ValueError('tfd.PixelCNN network has fewer layers than '
-                         'expected; unsupported TFP version?')
+        raise ValueError(
+            "tfd.PixelCNN network has fewer layers than "
+            "expected; unsupported TFP version?"
+        )
       return queue.pop(0)
 
     def block(with_skip):
-      conv1 = take('conv')
-      skip = take('dense') if with_skip else None
-      conv2 = take('conv')
-      cond = take('dense') if conditional else None
+      conv1 = take("conv")
+      skip = take("dense") if with_skip else None
+      conv2 = take("conv")
+      cond = take("dense") if conditional else None
       return Block(conv1, skip, conv2, cond)
 
-    v_init, h_init_up, h_init_left = take('conv'), take('conv'), take('conv')
+    v_init, h_init_up, h_init_left = take("conv"), take("conv"), take("conv")
     down, v_down, h_down = [], [], []
     for level in range(k):
       lvl = Level([], [])
@@ -100,8 +107,8 @@ class NetworkPlan:
         lvl.h_blocks.append(block(with_skip=True))
       down.append(lvl)
       if level < k - 1:
-        v_down.append(take('conv'))
-        h_down.append(take('conv'))
+        v_down.append(take("conv"))
+        h_down.append(take("conv"))
     up = [None] * k
     v_up, h_up = [None] * (k - 1), [None] * (k - 1)
     for i in range(k):
@@ -112,35 +119,47 @@ class NetworkPlan:
         lvl.h_blocks.append(block(with_skip=True))
       up[level] = lvl
       if level > 0:
-        v_up[level - 1] = take('transpose')
-        h_up[level - 1] = take('transpose')
-    head = take('dense')
+        v_up[level - 1] = take("transpose")
+        h_up[level - 1] = take("transpose")
+    head = take("dense")
     if any(layers.values()):
-      raise ValueError('tfd.PixelCNN network has more layers than expected; '
-                       'unsupported TFP version?')
-    return cls(v_init, h_init_up, h_init_left, down, v_down, h_down, up,
-               v_up, h_up, head)
+      raise ValueError(
+          "tfd.PixelCNN network has more layers than expected; "
+          "unsupported TFP version?"
+      )
+    return cls(
+        v_init,
+        h_init_up,
+        h_init_left,
+        down,
+        v_down,
+        h_down,
+        up,
+        v_up,
+        h_up,
+        head,
+    )
 
 
 def _uid(layer):
   # Keras names layers `conv2d`, `conv2d_1`, ... in creation order.
-  match = re.fullmatch(r'.*?(?:_(\d+))?', layer.name)
+  match = re.fullmatch(r".*?(?:_(\d+))?", layer.name)
   return int(match.group(1) or 0)
 
 
 def _weight_layers_in_creation_order(network):
   """TFP's Conv2D, Conv2DTranspose and Dense layers, each kind by age."""
-  layers = {'conv': [], 'transpose': [], 'dense': []}
-  for layer in network._network.layers:  # pylint: disable=protected-access
+  layers = {"conv": [], "transpose": [], "dense": []}
+  for layer in network._network.layers:
     inner = unwrap(layer)
     if isinstance(inner, tf_keras.layers.Conv2DTranspose):
-      layers['transpose'].append(layer)
+      layers["transpose"].append(layer)
     elif isinstance(inner, tf_keras.layers.Conv2D):
-      layers['conv'].append(layer)
+      layers["conv"].append(layer)
     elif isinstance(inner, tf_keras.layers.Dense):
-      layers['dense'].append(layer)
+      layers["dense"].append(layer)
   for kind in layers:
-    layers[kind].sort(key=lambda l: _uid(unwrap(l)))
+    layers[kind].sort(key=lambda layer: _uid(unwrap(layer)))
   return layers
 
 
@@ -175,16 +194,19 @@ def uninitialized_weight_norms(network):
   All of them: whether each is initialised is a variable, read by the
   caller (eagerly as a bool, in a graph as a tensor).
   """
-  return [l for l in network._network.layers  # pylint: disable=protected-access
-          if isinstance(l, WeightNorm)]
+  return [
+      layer
+      for layer in network._network.layers
+      if isinstance(layer, WeightNorm)
+  ]
 
 
 def _masked_kernel_variables(network):
   """(variable, constraint) for every kernel TFP masks."""
   out = []
-  for layer in network._network.layers:  # pylint: disable=protected-access
+  for layer in network._network.layers:
     inner = unwrap(layer)
-    constraint = getattr(inner, 'kernel_constraint', None)
+    constraint = getattr(inner, "kernel_constraint", None)
     if constraint is None:
       continue
     var = layer.v if isinstance(layer, WeightNorm) else inner.kernel
@@ -201,8 +223,10 @@ def enforce_masks(network):
   Returns:
     The assignments (ops to run, in a `tf.compat.v1` graph).
   """
-  return [var.assign(constraint(var))
-          for var, constraint in _masked_kernel_variables(network)]
+  return [
+      var.assign(constraint(var))
+      for var, constraint in _masked_kernel_variables(network)
+  ]
 
 
 def masks_hold(network):
@@ -228,24 +252,57 @@ def guard_data_init(network, min_variance=1e-2):
   TFP's `WeightNorm.call` was already traced when Keras built the functional
   model, so the guard replaces each wrapper's `call` on the instance.
   """
-  for layer in network._network.layers:  # pylint: disable=protected-access
+  for layer in network._network.layers:
     if isinstance(layer, WeightNorm):
       layer.call = _guarded_call(layer, min_variance)
+
+
+@contextlib.contextmanager
+def initialized_calls(network):
+  """While open, WeightNorm layers skip their init check when traced.
+
+  For graphs traced once the weights are initialised, such as an export's
+  `log_prob`: each layer's init check is a `tf.cond` holding a copy of the
+  layer and its init, which would make up most of the saved graph. Checks
+  that every layer is initialised; the guarded calls return on exit.
+  """
+  layers = uninitialized_weight_norms(network)
+  if not all(bool(layer.initialized) for layer in layers):
+    raise ValueError(
+        "weight norm is not initialised yet; sample or score " "once first"
+    )
+  guarded = {layer: layer.call for layer in layers}
+
+  def ready_call(wrapper):
+    def call(inputs):
+      wrapper._compute_weights()
+      return wrapper.layer(inputs)
+
+    return call
+
+  try:
+    for layer in layers:
+      layer.call = ready_call(layer)
+    yield
+  finally:
+    for layer, call in guarded.items():
+      layer.call = call
 
 
 def _guarded_call(wrapper, min_variance):
   """WeightNorm's call (init on first use, then `g * v / ||v||`), guarded."""
 
   def data_dep_init(inputs):
-    wrapper._compute_weights()  # pylint: disable=protected-access
+    wrapper._compute_weights()
     inner = wrapper.layer
     activation, bias = inner.activation, inner.bias
     inner.activation, inner.bias = None, tf.zeros_like(bias)
     x_init = inner(inputs)
     inner.activation, inner.bias = activation, bias
     mean, var = tf.nn.moments(x_init, list(range(x_init.shape.rank - 1)))
-    scale = tf.where(var >= min_variance, tf.math.rsqrt(var + 1e-10),
-                     tf.ones_like(var))
+    scale = tf.where(
+        var >= min_variance, tf.math.rsqrt(var + 1e-10), tf.ones_like(var)
+    )
     wrapper.g.assign(wrapper.g * scale)
     bias.assign(-mean * scale)
 
@@ -253,15 +310,16 @@ def _guarded_call(wrapper, min_variance):
     if wrapper.data_init:
       data_dep_init(inputs)
     else:
-      wrapper._init_norm()  # pylint: disable=protected-access
+      wrapper._init_norm()
     wrapper.initialized.assign(True)
     return tf.constant(True)
 
   def call(inputs):  # tf.cond works eagerly and in graphs alike
-    done = tf.cond(wrapper.initialized, lambda: tf.constant(True),
-                   lambda: init(inputs))
+    done = tf.cond(
+        wrapper.initialized, lambda: tf.constant(True), lambda: init(inputs)
+    )
     with tf.control_dependencies([done]):
-      wrapper._compute_weights()  # pylint: disable=protected-access
+      wrapper._compute_weights()
       return wrapper.layer(inputs)
 
   return call

@@ -20,6 +20,7 @@ Per level and per pixel, the row-wide parts of all horizontal convolutions
 are read with one gather and one split; their inputs are recorded (for the
 next row's row-wide parts) with one concat, and all levels with one write.
 """
+
 import dataclasses
 
 import tensorflow as tf
@@ -47,6 +48,7 @@ def _depth(index, num_levels):
 @dataclasses.dataclass(frozen=True)
 class _Block:
   """One gated resnet block of both stacks at one level (see network.Block)."""
+
   v_conv1: cached_layers.RowConv
   v_conv2: cached_layers.RowConv
   h_conv1: cached_layers.PixelConv
@@ -58,13 +60,22 @@ class _Block:
 
   @classmethod
   def build(cls, v_block, h_block, height, width):
-    dense = [Dense(l) if l is not None else None
-             for l in (v_block.skip_dense, h_block.skip_dense,
-                       v_block.cond_dense, h_block.cond_dense)]
-    return cls(cached_layers.RowConv(v_block.conv1, height, width),
-               cached_layers.RowConv(v_block.conv2, height, width),
-               cached_layers.PixelConv(h_block.conv1, height, width),
-               cached_layers.PixelConv(h_block.conv2, height, width), *dense)
+    dense = [
+        Dense(layer) if layer is not None else None
+        for layer in (
+            v_block.skip_dense,
+            h_block.skip_dense,
+            v_block.cond_dense,
+            h_block.cond_dense,
+        )
+    ]
+    return cls(
+        cached_layers.RowConv(v_block.conv1, height, width),
+        cached_layers.RowConv(v_block.conv2, height, width),
+        cached_layers.PixelConv(h_block.conv1, height, width),
+        cached_layers.PixelConv(h_block.conv2, height, width),
+        *dense,
+    )
 
 
 class CachedGenerator:
@@ -78,47 +89,68 @@ class CachedGenerator:
   def __init__(self, dist):
     params = dist.parameters
     net = dist.network
-    self.levels = params['num_hierarchies']
-    self.filters = params['num_filters']
-    self.activation = params['resnet_activation']
+    self.levels = params["num_hierarchies"]
+    self.filters = params["num_filters"]
+    self.activation = params["resnet_activation"]
     self.act = network.activation_fn(self.activation)
-    self.num_mix = params['num_logistic_mix']
-    self.low, self.high = params['low'], params['high']
+    self.num_mix = params["num_logistic_mix"]
+    self.low, self.high = params["low"], params["high"]
     self.height, self.width, self.channels = dist.image_shape.as_list()
     self.dtype = dist.dtype
     plan = network.NetworkPlan.from_network(
-        net, conditional=dist.conditional_shape is not None)
+        net, conditional=dist.conditional_shape is not None
+    )
     size = [(self.height >> k, self.width >> k) for k in range(self.levels)]
     self.widths = [w for _, w in size]
     h, w = size[0]
 
     # Image-facing layers read the image with a lag of one pixel.
     self.v_init = cached_layers.RowConv(plan.v_init, h, w, lag=1)
-    self.h_init = [cached_layers.PixelConv(layer, h, w, lag=1)
-                   for layer in (plan.h_init_up, plan.h_init_left)]
-    self.down = [[_Block.build(vb, hb, *size[k])
-                  for vb, hb in zip(lvl.v_blocks, lvl.h_blocks)]
-                 for k, lvl in enumerate(plan.down)]
-    self.up = [[_Block.build(vb, hb, *size[k])
-                for vb, hb in zip(lvl.v_blocks, lvl.h_blocks)]
-               for k, lvl in enumerate(plan.up)]
+    self.h_init = [
+        cached_layers.PixelConv(layer, h, w, lag=1)
+        for layer in (plan.h_init_up, plan.h_init_left)
+    ]
+    self.down = [
+        [
+            _Block.build(vb, hb, *size[k])
+            for vb, hb in zip(lvl.v_blocks, lvl.h_blocks)
+        ]
+        for k, lvl in enumerate(plan.down)
+    ]
+    self.up = [
+        [
+            _Block.build(vb, hb, *size[k])
+            for vb, hb in zip(lvl.v_blocks, lvl.h_blocks)
+        ]
+        for k, lvl in enumerate(plan.up)
+    ]
     # v_down[k], h_down[k]: level k -> k+1; v_up[k], h_up[k]: k+1 -> k.
-    self.v_down = [cached_layers.RowConv(l, *size[k])
-                   for k, l in enumerate(plan.v_down)]
-    self.h_down = [cached_layers.PixelConv(l, *size[k])
-                   for k, l in enumerate(plan.h_down)]
-    self.v_up = [cached_layers.RowConv(l, *size[k + 1])
-                 for k, l in enumerate(plan.v_up)]
-    self.h_up = [cached_layers.PixelConv(l, *size[k + 1])
-                 for k, l in enumerate(plan.h_up)]
+    self.v_down = [
+        cached_layers.RowConv(layer, *size[k])
+        for k, layer in enumerate(plan.v_down)
+    ]
+    self.h_down = [
+        cached_layers.PixelConv(layer, *size[k])
+        for k, layer in enumerate(plan.h_down)
+    ]
+    self.v_up = [
+        cached_layers.RowConv(layer, *size[k + 1])
+        for k, layer in enumerate(plan.v_up)
+    ]
+    self.h_up = [
+        cached_layers.PixelConv(layer, *size[k + 1])
+        for k, layer in enumerate(plan.h_up)
+    ]
     self.head = Dense(plan.head)
     self.blocks = [b for lvl in self.down + self.up for b in lvl]
     for conv in self.h_up:
       # Row phase 1 of level k is a row where level k+1 does not run, so its
       # cache is stale there; the geometry must not read it.
       if conv.has_current_taps(1):
-        raise ValueError(f'{conv.name}: unsupported geometry (reads level '
-                         'k+1 on a row where it does not run).')
+        raise ValueError(
+            f"{conv.name}: unsupported geometry (reads level "
+            "k+1 on a row where it does not run)."
+        )
 
     # Pixel convolutions by the level of their *input*: each pixel at level
     # k records the inputs of these, concatenated in this order, so that the
@@ -137,16 +169,19 @@ class CachedGenerator:
         self.terms[k + 1].append(self.h_down[k])
         self.records[k + 1].append(self.h_up[k])
         self.terms[k].append(self.h_up[k])
-    self.record_level = {c.name: k for k, convs in self.records.items()
-                         for c in convs}
-    self._record_sizes = [sum(c.in_channels for c in self.records[k])
-                          for k in range(self.levels)]
+    self.record_level = {
+        c.name: k for k, convs in self.records.items() for c in convs
+    }
+    self._record_sizes = [
+        sum(c.in_channels for c in self.records[k]) for k in range(self.levels)
+    ]
     # Row convolutions by the level of their input (which cond updates them).
     self.row_convs = {0: [self.v_init]}
     for k in range(self.levels):
       self.row_convs.setdefault(k, [])
-      self.row_convs[k] += [c for b in self.down[k] + self.up[k]
-                            for c in (b.v_conv1, b.v_conv2)]
+      self.row_convs[k] += [
+          c for b in self.down[k] + self.up[k] for c in (b.v_conv1, b.v_conv2)
+      ]
       if k < self.levels - 1:
         self.row_convs[k].append(self.v_down[k])
         self.row_convs.setdefault(k + 1, []).append(self.v_up[k])
@@ -169,23 +204,30 @@ class CachedGenerator:
     """
     layers = [c for convs in self.row_convs.values() for c in convs]
     layers += [c for convs in self.records.values() for c in convs]
-    layers += [self.head] + [d for b in self.blocks for d in (
-        b.v_skip, b.h_skip, b.v_cond, b.h_cond) if d is not None]
+    layers += [self.head] + [
+        d
+        for b in self.blocks
+        for d in (b.v_skip, b.h_skip, b.v_cond, b.h_cond)
+        if d is not None
+    ]
     weights = {layer.name: layer.read_weights() for layer in layers}
     for blk in self.blocks:
       for dense in (blk.v_cond, blk.h_cond):
         if dense is not None:
           term = Dense.apply(weights[dense.name], cond)[:, tf.newaxis]
-          weights[dense.name]['term'] = term
+          weights[dense.name]["term"] = term
     for blk in (b for lvl in self.up for b in lvl):
       skip = weights[blk.h_skip.name]
-      skip['v_half'], skip['h_half'] = Dense.split_concat_input(
-          skip['kernel'], self.filters, self.activation)
+      skip["v_half"], skip["h_half"] = Dense.split_concat_input(
+          skip["kernel"], self.filters, self.activation
+      )
       conv1 = weights[blk.h_conv1.name]
-      if 'spread' in conv1:
-        h_half = tf.pad(skip['h_half'], [[0, 0], [
-            0, conv1['spread'].shape[1] - skip['h_half'].shape[1]]])
-        conv1['spread_extra'] = tf.concat([conv1['spread'], h_half], 0)
+      if "spread" in conv1:
+        h_half = tf.pad(
+            skip["h_half"],
+            [[0, 0], [0, conv1["spread"].shape[1] - skip["h_half"].shape[1]]],
+        )
+        conv1["spread_extra"] = tf.concat([conv1["spread"], h_half], 0)
     return weights
 
   def _up_current(self, weights, row_depth):
@@ -197,13 +239,16 @@ class CachedGenerator:
     """
     gated = {}
     for k, conv in enumerate(self.h_up):
-      current = weights[conv.name]['current'][0]
-      gated[conv.name] = None if current is None else (
-          current * tf.cast(row_depth > k, current.dtype))
+      current = weights[conv.name]["current"][0]
+      gated[conv.name] = (
+          None
+          if current is None
+          else (current * tf.cast(row_depth > k, current.dtype))
+      )
     return gated
 
   def _cond_term(self, weights, dense):
-    return 0. if dense is None else weights[dense.name]['term']
+    return 0.0 if dense is None else weights[dense.name]["term"]
 
   # -- The vertical stack: one row per level ---------------------------------
 
@@ -231,9 +276,11 @@ class CachedGenerator:
       v = self._v_block(w, blk, v, None, row.vcache)
       skips.append(v)
       terms[blk.h_conv1.name] = row.row_term(blk.h_conv1) + Dense.apply(
-          w[blk.h_skip.name], self.act(v))
+          w[blk.h_skip.name], self.act(v)
+      )
       terms[blk.h_conv2.name] = row.row_term(blk.h_conv2) + self._cond_term(
-          w, blk.h_cond)
+          w, blk.h_cond
+      )
     if k < self.levels - 1:
       name = self.v_down[k].name
       row.vcache[name] = self.v_down[k].push(row.vcache[name], v)
@@ -243,18 +290,27 @@ class CachedGenerator:
     for blk in self.up[k]:
       u = self._v_block(w, blk, u, skips.pop(), row.vcache)
       skip = w[blk.h_skip.name]
-      v_part = Dense.apply(skip, self.act(u), kernel=skip['v_half'])
+      v_part = Dense.apply(skip, self.act(u), kernel=skip["v_half"])
       terms[blk.h_conv1.name] = row.row_term(blk.h_conv1) + v_part
       terms[blk.h_conv2.name] = row.row_term(blk.h_conv2) + self._cond_term(
-          w, blk.h_cond)
+          w, blk.h_cond
+      )
     if k > 0:
       name = self.v_up[k - 1].name
       row.vcache[name] = self.v_up[k - 1].push(row.vcache[name], u)
     batch = tf.shape(v)[0]
-    row.row_terms[k] = tf.concat([
-        tf.transpose(tf.broadcast_to(
-            terms[c.name], [batch, self.widths[k], c.out_channels]), [1, 0, 2])
-        for c in self.terms[k]], axis=-1)  # [W_k, B, sum of C_out]
+    row.row_terms[k] = tf.concat(
+        [
+            tf.transpose(
+                tf.broadcast_to(
+                    terms[c.name], [batch, self.widths[k], c.out_channels]
+                ),
+                [1, 0, 2],
+            )
+            for c in self.terms[k]
+        ],
+        axis=-1,
+    )  # [W_k, B, sum of C_out]
     return u
 
   def _deeper_rows(self, k, row):
@@ -265,26 +321,35 @@ class CachedGenerator:
     not, so each branch knows its phase statically. Only state of levels
     > k goes through the `tf.cond`.
     """
-    names = [c.name for l in range(k + 1, self.levels)
-             for c in self.row_convs[l]]
+    names = [
+        c.name
+        for deeper in range(k + 1, self.levels)
+        for c in self.row_convs[deeper]
+    ]
     levels = range(k + 1, self.levels)
     v_up, h_up = self.v_up[k], self.h_up[k]
 
     def out(r, phase):
       u = v_up(r.weights[v_up.name], r.vcache[v_up.name], phase)
-      return ({n: r.vcache[n] for n in names},
-              {l: r.row_terms[l] for l in levels}, u, r.row_term(h_up, phase))
+      return (
+          {n: r.vcache[n] for n in names},
+          {d: r.row_terms[d] for d in levels},
+          u,
+          r.row_term(h_up, phase),
+      )
 
     def run():
       sub = row.branch()
       down = self.v_down[k]
       v = down(sub.weights[down.name], sub.vcache[down.name], 0)
-      self._row_level(k + 1, v, sub,
-                      {self.h_down[k].name: sub.row_term(self.h_down[k])})
+      self._row_level(
+          k + 1, v, sub, {self.h_down[k].name: sub.row_term(self.h_down[k])}
+      )
       return out(sub, 0)
 
-    vcache, row_terms, u, term = tf.cond(row.depth > k, run,
-                                         lambda: out(row, 1))
+    vcache, row_terms, u, term = tf.cond(
+        row.depth > k, run, lambda: out(row, 1)
+    )
     row.vcache.update(vcache)
     row.row_terms.update(row_terms)
     return u, term
@@ -301,7 +366,8 @@ class CachedGenerator:
       y = px.step(blk.h_conv1, px.act(x), extra=px.act(skip))
     else:
       y = px.step(blk.h_conv1, px.act(x)) + tf.matmul(
-          px.act(skip), px.weights[blk.h_skip.name]['h_half'])
+          px.act(skip), px.weights[blk.h_skip.name]["h_half"]
+      )
     y = px.step(blk.h_conv2, px.act(y))
     return x + _gate(y)
 
@@ -337,21 +403,25 @@ class CachedGenerator:
     `tf.cond`; it also returns what those levels record (zeros where they
     do not run), which the pixel loop writes outside any cond.
     """
-    names = [c.name for l in range(k + 1, self.levels)
-             for c in self.records[l]]
+    names = [
+        c.name
+        for deeper in range(k + 1, self.levels)
+        for c in self.records[deeper]
+    ]
     levels = range(k + 1, self.levels)
 
     def out(p, records):
-      return {n: p.cache[n] for n in names}, [records(l) for l in levels]
+      return {n: p.cache[n] for n in names}, [records(d) for d in levels]
 
     def run():
       sub = px.branch()
       self._pixel_level(k + 1, sub, lambda s: s.output(self.h_down[k]))
-      return out(sub, lambda l: sub.recorded[l])
+      return out(sub, lambda d: sub.recorded[d])
 
     def skip():
-      return out(px, lambda l: tf.zeros(
-          [px.batch, self._record_sizes[l]], self.dtype))
+      return out(
+          px, lambda d: tf.zeros([px.batch, self._record_sizes[d]], self.dtype)
+      )
 
     cache, records = tf.cond(px.depth > k, run, skip)
     px.cache.update(cache)
@@ -359,8 +429,16 @@ class CachedGenerator:
 
   # -- The whole image ---------------------------------------------------------
 
-  def generate(self, cond, gumbel, logistic, return_params=False,
-               progress=None, carry=False, observed=None):
+  def generate(
+      self,
+      cond,
+      gumbel,
+      logistic,
+      return_params=False,
+      progress=None,
+      carry=False,
+      observed=None,
+  ):
     """Draws `B` images, given all their noise.
 
     Args:
@@ -388,33 +466,60 @@ class CachedGenerator:
     h, w = self.height, self.width
     raw_size = network.kernel_shape(self.head.layer)[-1]
 
-    vcache = {c.name: c.empty_cache(batch, dtype)
-              for convs in self.row_convs.values() for c in convs}
-    stores = {k: tf.zeros([batch, self.widths[k], size], dtype)
-              for k, size in enumerate(self._record_sizes)}
-    row_terms = {k: tf.zeros([self.widths[k], batch,
-                              sum(c.out_channels for c in convs)], dtype)
-                 for k, convs in self.terms.items()}
-    images = tf.TensorArray(dtype, size=h, element_shape=[w, None,
-                                                          self.channels])
-    params = tf.TensorArray(dtype, size=h if return_params else 0,
-                            element_shape=[w, None, raw_size])
+    vcache = {
+        c.name: c.empty_cache(batch, dtype)
+        for convs in self.row_convs.values()
+        for c in convs
+    }
+    stores = {
+        k: tf.zeros([batch, self.widths[k], size], dtype)
+        for k, size in enumerate(self._record_sizes)
+    }
+    row_terms = {
+        k: tf.zeros(
+            [self.widths[k], batch, sum(c.out_channels for c in convs)], dtype
+        )
+        for k, convs in self.terms.items()
+    }
+    images = tf.TensorArray(
+        dtype, size=h, element_shape=[w, None, self.channels]
+    )
+    params = tf.TensorArray(
+        dtype, size=h if return_params else 0, element_shape=[w, None, raw_size]
+    )
     row_depths = tf.constant(self.row_depths, tf.int32)
 
     def row_body(i, vcache, stores, row_terms, images, params):
       depth = tf.gather(row_depths, i)
-      row = _RowState(self, weights, dict(vcache), stores, dict(row_terms),
-                      depth, self._up_current(weights, depth))
-      v = self.v_init(weights[self.v_init.name], row.vcache[self.v_init.name],
-                      0)
-      self._row_level(0, v, row, {c.name: row.row_term(c)
-                                  for c in self.h_init})
+      row = _RowState(
+          self,
+          weights,
+          dict(vcache),
+          stores,
+          dict(row_terms),
+          depth,
+          self._up_current(weights, depth),
+      )
+      v = self.v_init(
+          weights[self.v_init.name], row.vcache[self.v_init.name], 0
+      )
+      self._row_level(0, v, row, {c.name: row.row_term(c) for c in self.h_init})
       # Pixels j < free_from of this row are observed.
-      known = None if observed is None else (observed[0][i],
-                                             observed[1] - i * w)
+      known = (
+          None if observed is None else (observed[0][i], observed[1] - i * w)
+      )
       pixels, row_params, records = self._pixel_loop(
-          weights, row, gumbel[i], logistic[i], low, high, batch,
-          return_params, carry, known)
+          weights,
+          row,
+          gumbel[i],
+          logistic[i],
+          low,
+          high,
+          batch,
+          return_params,
+          carry,
+          known,
+      )
       images = images.write(i, pixels)
       if return_params:
         params = params.write(i, row_params)
@@ -423,26 +528,41 @@ class CachedGenerator:
           tf.py_function(progress, [i], [])
       new_stores = {}
       for k, recorded in records.items():
-        latest = tf.transpose(recorded[::2 ** k], [1, 0, 2])
-        new_stores[k] = (latest if k == 0
-                         else tf.where(row.depth >= k, latest, stores[k]))
-      scaled = tf.transpose(mixture.to_network_scale(pixels, low, high),
-                            [1, 0, 2])
+        latest = tf.transpose(recorded[:: 2**k], [1, 0, 2])
+        new_stores[k] = (
+            latest if k == 0 else tf.where(row.depth >= k, latest, stores[k])
+        )
+      scaled = tf.transpose(
+          mixture.to_network_scale(pixels, low, high), [1, 0, 2]
+      )
       name = self.v_init.name
       row.vcache[name] = self.v_init.push(row.vcache[name], scaled)
       return i + 1, row.vcache, new_stores, row.row_terms, images, params
 
     _, _, _, _, images, params = tf.while_loop(
-        lambda i, *_: i < h, row_body,
+        lambda i, *_: i < h,
+        row_body,
         (tf.constant(0), vcache, stores, row_terms, images, params),
-        name='rows')
+        name="rows",
+    )
     samples = tf.transpose(images.stack(), [2, 0, 1, 3])
     if not return_params:
       return samples
     return samples, tf.transpose(params.stack(), [2, 0, 1, 3])
 
-  def _pixel_loop(self, weights, row, gumbel_row, logistic_row, low, high,
-                  batch, return_params, carry, known):
+  def _pixel_loop(
+      self,
+      weights,
+      row,
+      gumbel_row,
+      logistic_row,
+      low,
+      high,
+      batch,
+      return_params,
+      carry,
+      known,
+  ):
     """The pixel loop of one full-resolution row.
 
     `known`: None, or `(values [W, B, C], free_from)`: columns before
@@ -455,23 +575,38 @@ class CachedGenerator:
         at every column (zeros where it did not run).
     """
     dtype = self.dtype
-    cache = {c.name: c.empty_cache(batch, dtype, carry)
-             for convs in self.records.values() for c in convs}
+    cache = {
+        c.name: c.empty_cache(batch, dtype, carry)
+        for convs in self.records.values()
+        for c in convs
+    }
     records = tf.TensorArray(dtype, size=self.width)
     pixels = tf.TensorArray(dtype, size=self.width)
     row_params = tf.TensorArray(dtype, size=self.width if return_params else 0)
     col_depths = tf.constant(self.col_depths, tf.int32)
 
     def body(j, cache, records, pixels, row_params):
-      px = _PixelState(self, weights, dict(cache), row, j,
-                       tf.minimum(row.depth, tf.gather(col_depths, j)), batch,
-                       carry)
-      u = self._pixel_level(0, px, lambda p: p.output(self.h_init[0]) +
-                            p.output(self.h_init[1]))
+      px = _PixelState(
+          self,
+          weights,
+          dict(cache),
+          row,
+          j,
+          tf.minimum(row.depth, tf.gather(col_depths, j)),
+          batch,
+          carry,
+      )
+      u = self._pixel_level(
+          0, px, lambda p: p.output(self.h_init[0]) + p.output(self.h_init[1])
+      )
       raw = Dense.apply(weights[self.head.name], tf.nn.elu(u))
       x, scaled = mixture.sample_pixel(
           mixture.split_params(raw, self.channels, self.num_mix),
-          gumbel_row[j], logistic_row[j], low, high)
+          gumbel_row[j],
+          logistic_row[j],
+          low,
+          high,
+      )
       if known is not None:
         x = tf.where(j < known[1], known[0][j], x)
         scaled = mixture.to_network_scale(x, low, high)
@@ -479,19 +614,26 @@ class CachedGenerator:
         px.push(conv, scaled)
       px.record(0, self.records[0])
       # All levels' records in one write (zeros for levels not running).
-      records = records.write(j, tf.concat(
-          [px.recorded[k] for k in range(self.levels)], axis=-1))
+      records = records.write(
+          j, tf.concat([px.recorded[k] for k in range(self.levels)], axis=-1)
+      )
       pixels = pixels.write(j, x)
       if return_params:
         row_params = row_params.write(j, raw)
       return j + 1, px.cache, records, pixels, row_params
 
     _, _, records, pixels, row_params = tf.while_loop(
-        lambda j, *_: j < self.width, body,
-        (tf.constant(0), cache, records, pixels, row_params), name='pixels')
+        lambda j, *_: j < self.width,
+        body,
+        (tf.constant(0), cache, records, pixels, row_params),
+        name="pixels",
+    )
     records = tf.split(records.stack(), self._record_sizes, axis=-1)
-    return (pixels.stack(), row_params.stack() if return_params else None,
-            dict(enumerate(records)))
+    return (
+        pixels.stack(),
+        row_params.stack() if return_params else None,
+        dict(enumerate(records)),
+    )
 
 
 class _RowState:
@@ -501,8 +643,9 @@ class _RowState:
   latest completed row of recorded inputs) is read-only within a row.
   """
 
-  def __init__(self, gen, weights, vcache, stores, row_terms, depth,
-               up_current):
+  def __init__(
+      self, gen, weights, vcache, stores, row_terms, depth, up_current
+  ):
     self.gen = gen
     self.weights = weights
     self.vcache = vcache
@@ -513,19 +656,28 @@ class _RowState:
     self._prev_rows = {}
 
   def branch(self):
-    return _RowState(self.gen, self.weights, dict(self.vcache), self.stores,
-                     dict(self.row_terms), self.depth, self.up_current)
+    return _RowState(
+        self.gen,
+        self.weights,
+        dict(self.vcache),
+        self.stores,
+        dict(self.row_terms),
+        self.depth,
+        self.up_current,
+    )
 
   def row_term(self, conv, phase=0):
     """`conv`'s row term [B, W_out, C_out] on this row."""
     level = self.gen.record_level[conv.name]
     if level not in self._prev_rows:  # one split per level and scope
       convs = self.gen.records[level]
-      parts = tf.split(self.stores[level], [c.in_channels for c in convs],
-                       axis=-1)
+      parts = tf.split(
+          self.stores[level], [c.in_channels for c in convs], axis=-1
+      )
       self._prev_rows[level] = {c.name: p for c, p in zip(convs, parts)}
-    return conv.row_term(self.weights[conv.name],
-                         self._prev_rows[level][conv.name], phase)
+    return conv.row_term(
+        self.weights[conv.name], self._prev_rows[level][conv.name], phase
+    )
 
 
 class _PixelState:
@@ -552,8 +704,16 @@ class _PixelState:
     self._acts = {}
 
   def branch(self):
-    sub = _PixelState(self.gen, self.weights, dict(self.cache), self.row,
-                      self.j, self.depth, self.batch, self.carry)
+    sub = _PixelState(
+        self.gen,
+        self.weights,
+        dict(self.cache),
+        self.row,
+        self.j,
+        self.depth,
+        self.batch,
+        self.carry,
+    )
     sub.terms = dict(self.terms)
     return sub
 
@@ -573,8 +733,11 @@ class _PixelState:
 
   def read_terms(self, level, convs):
     """One gather and one split: the row terms of `level` at this column."""
-    parts = tf.split(tf.gather(self.row.row_terms[level], self.col(level)),
-                     [c.out_channels for c in convs], axis=-1)
+    parts = tf.split(
+        tf.gather(self.row.row_terms[level], self.col(level)),
+        [c.out_channels for c in convs],
+        axis=-1,
+    )
     self.terms.update((c.name, p) for c, p in zip(convs, parts))
 
   def push(self, conv, value):
@@ -593,8 +756,11 @@ class _PixelState:
     phase 0 (checked at construction), i.e. on rows where the input level
     runs; elsewhere the row term is the whole output.
     """
-    matrix = (self.row.up_current[conv.name] if conv.geometry.transposed
-              else self.weights[conv.name]['current'][0])
+    matrix = (
+        self.row.up_current[conv.name]
+        if conv.geometry.transposed
+        else self.weights[conv.name]["current"][0]
+    )
     cur = conv.pixel_term(matrix, self.cache[conv.name], col_phase)
     term = self.terms[conv.name]
     return term if cur is None else term + cur
@@ -607,10 +773,11 @@ class _PixelState:
     """
     weights, inputs = self.weights[conv.name], value
     if extra is not None:
-      weights = dict(weights, spread=weights['spread_extra'])
+      weights = dict(weights, spread=weights["spread_extra"])
       inputs = tf.concat([value, extra], axis=-1)
     cur, self.cache[conv.name] = conv.step(
-        weights, self.cache[conv.name], inputs, self.carry)
+        weights, self.cache[conv.name], inputs, self.carry
+    )
     self.pushed[conv.name] = value
     term = self.terms[conv.name]
     return term if cur is None else term + cur

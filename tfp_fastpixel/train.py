@@ -18,10 +18,12 @@ so `load_distribution(RUN_DIR)` rebuilds the trained distribution from the
 directory alone, and `train(RUN_DIR, ...)` resumes after an interruption from
 the last completed epoch with the optimizer state kept.
 """
+
 import dataclasses
 import json
 import math
 import os
+import shutil
 import time
 from typing import Optional, Sequence
 
@@ -29,22 +31,15 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from tfp_fastpixel import arguments
 from tfp_fastpixel import data as data_lib
+from tfp_fastpixel import run_dir as run_dir_lib
+from tfp_fastpixel import validation
 from tfp_fastpixel.distribution import FastPixelCNN
 
-CONFIG_FILE = "config.json"
-CHECKPOINT_DIR = "checkpoints"
-HISTORY_FILE = "history.csv"
-
-# FastPixelCNN (= tfd.PixelCNN) constructor arguments and TFP's defaults.
-MODEL_DEFAULTS = dict(
-    image_shape=None, conditional_shape=None, num_resnet=5, num_hierarchies=3,
-    num_filters=160, num_logistic_mix=10, receptive_field_dims=(3, 3),
-    dropout_p=0.5, resnet_activation="concat_elu", use_weight_norm=True,
-    use_data_init=True, high=255, low=0, dtype="float32", name="PixelCNN")
-
-_POSITIVE_INTS = ("num_resnet", "num_hierarchies", "num_filters",
-                  "num_logistic_mix")
+CONFIG_FILE = run_dir_lib.CONFIG_FILE
+CHECKPOINT_DIR = run_dir_lib.CHECKPOINT_DIR
+HISTORY_FILE = run_dir_lib.HISTORY_FILE
 
 
 @dataclasses.dataclass
@@ -59,6 +54,7 @@ class TrainResult:
     stopped_on_nan: training hit a NaN/Inf loss; the last good checkpoint
       was restored.
   """
+
   dist: FastPixelCNN
   model: tf_keras.Model
   history: dict
@@ -73,46 +69,30 @@ class TrainResult:
 def model_config(**kwargs) -> dict:
   """FastPixelCNN constructor arguments as a JSON-ready dict.
 
-  Unknown names raise `TypeError`; bad values raise `ValueError`. Missing
-  arguments take TFP's defaults; shapes become lists, `dtype` a string.
+  Checked by the constructor's own validator (`validation.model_arguments`):
+  unknown names raise `TypeError`, bad values `ValueError` or `TypeError`.
+  Missing or None arguments take the signature's defaults (None keeps
+  `conditional_shape` None). Shapes become lists and `dtype` a string;
+  `jit_compile` is not stored (it is not part of a trained model).
   """
-  unknown = sorted(set(kwargs) - set(MODEL_DEFAULTS))
-  if unknown:
-    raise TypeError(f"model_config: unknown FastPixelCNN argument(s) {unknown}")
-  cfg = dict(MODEL_DEFAULTS, **{k: v for k, v in kwargs.items()
-                                if v is not None or k == "conditional_shape"})
-  if cfg["image_shape"] is None or len(cfg["image_shape"]) != 3:
-    raise ValueError(f"image_shape: expected (H, W, C), got "
-                     f"{cfg['image_shape']!r}")
-  cfg["image_shape"] = [int(d) for d in cfg["image_shape"]]
-  if cfg["conditional_shape"] is not None:
-    cfg["conditional_shape"] = [int(d) for d in cfg["conditional_shape"]]
-  for key in _POSITIVE_INTS:
-    if isinstance(cfg[key], bool) or not isinstance(cfg[key], (int, np.integer)) \
-        or cfg[key] < 1:
-      raise ValueError(f"{key}: expected a positive int, got {cfg[key]!r}")
-    cfg[key] = int(cfg[key])
-  if not 0.0 <= float(cfg["dropout_p"]) < 1.0:
-    raise ValueError(f"dropout_p: expected a value in [0, 1), got "
-                     f"{cfg['dropout_p']!r}")
-  cfg["dropout_p"] = float(cfg["dropout_p"])
-  cfg["receptive_field_dims"] = [int(d) for d in cfg["receptive_field_dims"]]
-  cfg["dtype"] = tf.as_dtype(cfg["dtype"]).name
-  if not cfg["low"] < cfg["high"]:
-    raise ValueError(f"high: expected high > low, got high={cfg['high']!r}, "
-                     f"low={cfg['low']!r}")
+  kwargs = {
+      k: v
+      for k, v in kwargs.items()
+      if v is not None or k == "conditional_shape"
+  }
+  cfg = validation.model_arguments(**kwargs)
+  for key in arguments.SAMPLING_ONLY:
+    cfg.pop(key)
+  for key in ("image_shape", "conditional_shape", "receptive_field_dims"):
+    if cfg[key] is not None:
+      cfg[key] = list(cfg[key])
+  cfg["dtype"] = cfg["dtype"].name
   return cfg
 
 
 def make_distribution(config: dict) -> FastPixelCNN:
-  """`FastPixelCNN(**config)` with JSON lists turned back into tuples."""
-  cfg = model_config(**config)
-  cfg["image_shape"] = tuple(cfg["image_shape"])
-  if cfg["conditional_shape"] is not None:
-    cfg["conditional_shape"] = tuple(cfg["conditional_shape"])
-  cfg["receptive_field_dims"] = tuple(cfg["receptive_field_dims"])
-  cfg["dtype"] = tf.as_dtype(cfg["dtype"])
-  return FastPixelCNN(**cfg)
+  """`FastPixelCNN(**config)` from a run's (JSON) model config."""
+  return FastPixelCNN(**config)
 
 
 def bits_per_dim(nats_per_image, image_shape) -> float:
@@ -121,7 +101,9 @@ def bits_per_dim(nats_per_image, image_shape) -> float:
   return float(nats_per_image) / (int(np.prod(image_shape)) * math.log(2.0))
 
 
-def build_model(dist: FastPixelCNN, learning_rate: float = 1e-3) -> tf_keras.Model:
+def build_model(
+    dist: FastPixelCNN, learning_rate: float = 1e-3
+) -> tf_keras.Model:
   """The TFP-docstring Keras model around `dist.log_prob`, compiled with Adam.
 
   Inputs: image `[B, H, W, C]` (and label `[B, *conditional_shape]`);
@@ -142,15 +124,20 @@ def build_model(dist: FastPixelCNN, learning_rate: float = 1e-3) -> tf_keras.Mod
   model = tf_keras.Model(inputs=inputs, outputs=log_prob)
   nll = -tf.reduce_mean(log_prob)
   model.add_loss(nll)
-  model.add_metric(nll / (float(np.prod(image_shape)) * math.log(2.0)),
-                   name="bits_per_dim", aggregation="mean")
+  model.add_metric(
+      nll / (float(np.prod(image_shape)) * math.log(2.0)),
+      name="bits_per_dim",
+      aggregation="mean",
+  )
   model.compile(optimizer=tf_keras.optimizers.Adam(learning_rate))
   # Create Adam's slots now, so a checkpoint restores them immediately.
   model.optimizer.build(model.trainable_variables)
   return model
 
 
-def evaluate_bits_per_dim(dist: FastPixelCNN, dataset: tf.data.Dataset) -> float:
+def evaluate_bits_per_dim(
+    dist: FastPixelCNN, dataset: tf.data.Dataset
+) -> float:
   """Exact example-weighted bits/dim of `dist` (dropout off) on a `load()`
   dataset of `((image, label),)` or `(image,)` batches."""
   conditional = dist.conditional_shape is not None
@@ -182,8 +169,10 @@ def read_config(run_dir: str) -> dict:
   """The `config.json` of a run dir."""
   path = os.path.join(run_dir, CONFIG_FILE)
   if not os.path.exists(path):
-    raise ValueError(f"run_dir: {run_dir!r} holds no {CONFIG_FILE}; is it a "
-                     f"tfp_fastpixel run directory?")
+    raise ValueError(
+        f"run_dir: {run_dir!r} holds no {CONFIG_FILE}; is it a "
+        f"tfp_fastpixel run directory?"
+    )
   with open(path) as f:
     return json.load(f)
 
@@ -235,8 +224,12 @@ class RunCheckpoint(tf_keras.callbacks.Callback):
   always the last good one.
   """
 
-  def __init__(self, manager: tf.train.CheckpointManager, epoch: tf.Variable,
-               verbose: int = 1):
+  def __init__(
+      self,
+      manager: tf.train.CheckpointManager,
+      epoch: tf.Variable,
+      verbose: int = 1,
+  ):
     super().__init__()
     self.manager, self.epoch, self.verbose = manager, epoch, verbose
     self.stopped_on_nan = False
@@ -245,8 +238,10 @@ class RunCheckpoint(tf_keras.callbacks.Callback):
     self.stopped_on_nan = True
     self.model.stop_training = True
     if self.verbose:
-      print(f"\nNon-finite loss {where}: stopping; keeping checkpoint "
-            f"{self.manager.latest_checkpoint}")
+      print(
+          f"\nNon-finite loss {where}: stopping; keeping checkpoint "
+          f"{self.manager.latest_checkpoint}"
+      )
 
   def on_train_batch_end(self, batch, logs=None):
     loss = (logs or {}).get("loss")
@@ -254,8 +249,11 @@ class RunCheckpoint(tf_keras.callbacks.Callback):
       self._stop(f"at batch {batch}")
 
   def on_epoch_end(self, epoch, logs=None):
-    bad = [k for k, v in (logs or {}).items()
-           if isinstance(v, (float, np.floating)) and not np.isfinite(v)]
+    bad = [
+        k
+        for k, v in (logs or {}).items()
+        if isinstance(v, (float, np.floating)) and not np.isfinite(v)
+    ]
     if bad and not self.stopped_on_nan:
       self._stop(f"in {bad} after epoch {epoch + 1}")
     if self.stopped_on_nan:
@@ -277,12 +275,19 @@ class TimeBudget(tf_keras.callbacks.Callback):
       self.model.stop_training = True
 
 
-def train(run_dir: str, data_config: Optional[dict] = None,
-          model_kwargs: Optional[dict] = None, epochs: int = 10,
-          batch_size: int = 32, learning_rate: float = 1e-3,
-          strategy: Optional[tf.distribute.Strategy] = None, verbose: int = 1,
-          callbacks: Sequence[tf_keras.callbacks.Callback] = (),
-          time_budget: Optional[float] = None, seed: int = 0) -> TrainResult:
+def train(
+    run_dir: str,
+    data_config: Optional[dict] = None,
+    model_kwargs: Optional[dict] = None,
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    strategy: Optional[tf.distribute.Strategy] = None,
+    verbose: int = 1,
+    callbacks: Sequence[tf_keras.callbacks.Callback] = (),
+    time_budget: Optional[float] = None,
+    seed: int = 0,
+) -> TrainResult:
   """Trains (or resumes training) a FastPixelCNN in `run_dir`.
 
   Args:
@@ -298,7 +303,11 @@ def train(run_dir: str, data_config: Optional[dict] = None,
     epochs: total number of epochs for the run (not "more epochs").
     batch_size: global batch size (split across replicas by `strategy`).
     learning_rate: Adam learning rate.
-    strategy: e.g. `tf.distribute.MirroredStrategy()`; default: none.
+    strategy: any `tf.distribute.Strategy`, e.g. `MirroredStrategy()` (one
+      machine) or `MultiWorkerMirroredStrategy()` (several, configured by
+      `TF_CONFIG`); default: none. Under a multi-worker strategy only the
+      chief writes `run_dir`, which must be storage every worker reaches;
+      a restarted job resumes from the last completed epoch.
     verbose: Keras verbosity (1: progress bar).
     callbacks: extra Keras callbacks.
     time_budget: seconds; stop after the epoch that exceeds it.
@@ -307,59 +316,120 @@ def train(run_dir: str, data_config: Optional[dict] = None,
   Returns:
     A `TrainResult`.
   """
-  if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) \
-      or epochs < 1:
+  if (
+      isinstance(epochs, bool)
+      or not isinstance(epochs, (int, np.integer))
+      or epochs < 1
+  ):
     raise ValueError(f"epochs: expected a positive int, got {epochs!r}")
   if not isinstance(run_dir, (str, os.PathLike)):
     raise TypeError(f"run_dir: expected a path, got {type(run_dir).__name__}")
   run_dir = os.fspath(run_dir)
-  os.makedirs(run_dir, exist_ok=True)
-  config = _run_config(run_dir, data_config, model_kwargs, batch_size,
-                       learning_rate, seed)
-  _write_json(os.path.join(run_dir, CONFIG_FILE), config)
+  strategy = strategy or tf.distribute.get_strategy()
+  # Only the chief writes the run dir; other workers of a multi-worker job
+  # write the same files to a directory of their own, removed at the end.
+  write_dir = run_dir if is_chief(strategy) else _worker_dir(run_dir, strategy)
+  os.makedirs(write_dir, exist_ok=True)
+  config = _run_config(
+      run_dir, data_config, model_kwargs, batch_size, learning_rate, seed
+  )
+  _write_json(os.path.join(write_dir, CONFIG_FILE), config)
 
   dcfg = dict(config["data"])
   name = dcfg.pop("name")
   tf_keras.utils.set_random_seed(config["train"]["seed"])
-  train_ds = data_lib.load(name, "train", batch_size=config["train"]["batch_size"],
-                           **dcfg)
-  test_ds = data_lib.load(name, "test", batch_size=config["train"]["batch_size"],
-                          **dcfg)
+  # The batch size is global: Keras splits each batch over the replicas
+  # (of every worker); in-memory data is sharded by element.
+  train_ds, test_ds = (
+      data_lib.load(
+          name, split, batch_size=config["train"]["batch_size"], **dcfg
+      ).with_options(_shard_by_data())
+      for split in ("train", "test")
+  )
 
-  strategy = strategy or tf.distribute.get_strategy()
   with strategy.scope():
     dist = make_distribution(config["model"])
     model = build_model(dist, config["train"]["learning_rate"])
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     ckpt = _checkpoint(dist, model.optimizer, epoch)
     manager = tf.train.CheckpointManager(
-        ckpt, os.path.join(run_dir, CHECKPOINT_DIR), max_to_keep=3)
-    if manager.latest_checkpoint:
-      ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        ckpt, os.path.join(write_dir, CHECKPOINT_DIR), max_to_keep=3
+    )
+    # Every worker resumes from the chief's latest checkpoint (the run dir
+    # must be storage that all of them reach).
+    latest = latest_checkpoint(run_dir)
+    if latest:
+      ckpt.restore(latest).assert_existing_objects_matched()
   start = int(epoch.numpy())
   if verbose and start:
-    print(f"Resuming {run_dir} from epoch {start} ({manager.latest_checkpoint})")
+    print(f"Resuming {run_dir} from epoch {start} ({latest})")
 
   saver = RunCheckpoint(manager, epoch, verbose)
-  all_callbacks = [saver, tf_keras.callbacks.CSVLogger(
-      os.path.join(run_dir, HISTORY_FILE), append=True)]
+  all_callbacks = [
+      saver,
+      tf_keras.callbacks.CSVLogger(
+          os.path.join(write_dir, HISTORY_FILE), append=True
+      ),
+  ]
   if time_budget is not None:
     all_callbacks.append(TimeBudget(time_budget))
   all_callbacks.extend(callbacks)
   history = {}
   if start < epochs:
-    history = model.fit(train_ds, validation_data=test_ds, initial_epoch=start,
-                        epochs=epochs, callbacks=all_callbacks,
-                        verbose=verbose).history
-  if saver.stopped_on_nan and manager.latest_checkpoint:
-    ckpt.restore(manager.latest_checkpoint)  # Back to the last good weights.
-  return TrainResult(dist=dist, model=model, history=history,
-                     epoch=int(epoch.numpy()),
-                     stopped_on_nan=saver.stopped_on_nan)
+    history = model.fit(
+        train_ds,
+        validation_data=test_ds,
+        initial_epoch=start,
+        epochs=epochs,
+        callbacks=all_callbacks,
+        verbose=verbose,
+    ).history
+  if saver.stopped_on_nan and latest_checkpoint(run_dir):
+    ckpt.restore(latest_checkpoint(run_dir))  # Back to the last good weights.
+  if write_dir != run_dir:
+    shutil.rmtree(write_dir, ignore_errors=True)
+  return TrainResult(
+      dist=dist,
+      model=model,
+      history=history,
+      epoch=int(epoch.numpy()),
+      stopped_on_nan=saver.stopped_on_nan,
+  )
 
 
-def _run_config(run_dir, data_config, model_kwargs, batch_size, learning_rate,
-                seed):
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+  """Whether this process writes the run dir: always, unless it is a
+  non-chief worker of a multi-worker job (`TF_CONFIG`: the task of type
+  "chief", or worker 0 when the cluster has no chief)."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or not resolver.task_type:
+    return True
+  if resolver.task_type == "chief":
+    return True
+  has_chief = "chief" in resolver.cluster_spec().as_dict()
+  return (
+      not has_chief and resolver.task_type == "worker" and resolver.task_id == 0
+  )
+
+
+def _worker_dir(run_dir, strategy):
+  resolver = strategy.cluster_resolver
+  return os.path.join(
+      run_dir, f".worker_{resolver.task_type}_{resolver.task_id}"
+  )
+
+
+def _shard_by_data():
+  options = tf.data.Options()
+  options.experimental_distribute.auto_shard_policy = (
+      tf.data.experimental.AutoShardPolicy.DATA
+  )
+  return options
+
+
+def _run_config(
+    run_dir, data_config, model_kwargs, batch_size, learning_rate, seed
+):
   """The run's config: the stored one when resuming, else built from args.
 
   Resuming with a different explicit data/model config is an error: the
@@ -371,33 +441,51 @@ def _run_config(run_dir, data_config, model_kwargs, batch_size, learning_rate,
   if data_config is None:
     data_config = stored["data"] if stored else {"name": "digits"}
   if not isinstance(data_config, dict) or "name" not in data_config:
-    raise ValueError(f"data_config: expected a dict with a 'name', got "
-                     f"{data_config!r}")
+    raise ValueError(
+        f"data_config: expected a dict with a 'name', got " f"{data_config!r}"
+    )
   spec = data_lib.describe(
-      data_config["name"], data_config.get("classes"),
-      data_config.get("labels", "scalar"), data_config.get("data_dir"),
-      data_config.get("image_size"), data_config.get("channels", 3))
+      data_config["name"],
+      data_config.get("classes"),
+      data_config.get("labels", "scalar"),
+      data_config.get("data_dir"),
+      data_config.get("image_size"),
+      data_config.get("channels", 3),
+  )
   dcfg = dict(data_config, classes=list(spec.classes), labels=spec.labels)
   if dcfg.get("image_size") is not None or spec.name == "folder":
     dcfg["image_size"] = list(spec.image_shape[:2])
 
-  kwargs = dict(stored["model"]) if (stored and model_kwargs is None) else \
-      dict(model_kwargs or {})
-  derived = dict(image_shape=list(spec.image_shape),
-                 conditional_shape=(None if spec.conditional_shape is None
-                                    else list(spec.conditional_shape)),
-                 high=spec.high, low=spec.low)
+  kwargs = (
+      dict(stored["model"])
+      if (stored and model_kwargs is None)
+      else dict(model_kwargs or {})
+  )
+  derived = dict(
+      image_shape=list(spec.image_shape),
+      conditional_shape=(
+          None
+          if spec.conditional_shape is None
+          else list(spec.conditional_shape)
+      ),
+      high=spec.high,
+      low=spec.low,
+  )
   for key, value in derived.items():
     given = kwargs.get(key, value)
     if key in ("image_shape", "conditional_shape") and given is not None:
       given = list(given)
     if key in kwargs and given != value:
-      raise ValueError(f"{key}: model has {given!r} but the data gives "
-                       f"{value!r}")
+      raise ValueError(
+          f"{key}: model has {given!r} but the data gives " f"{value!r}"
+      )
     kwargs[key] = value
   mcfg = model_config(**kwargs)
-  tcfg = dict(batch_size=int(batch_size), learning_rate=float(learning_rate),
-              seed=int(seed))
+  tcfg = dict(
+      batch_size=int(batch_size),
+      learning_rate=float(learning_rate),
+      seed=int(seed),
+  )
   if isinstance(batch_size, bool) or tcfg["batch_size"] < 1:
     raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
 
@@ -408,7 +496,9 @@ def _run_config(run_dir, data_config, model_kwargs, batch_size, learning_rate,
         raise ValueError(
             f"run_dir: {run_dir!r} already holds a run with a different "
             f"{part} config ({stored[part]} != {config[part]}); use a new "
-            f"run dir, or pass the same arguments to resume")
-    config["train"] = dict(stored["train"], **{
-        k: v for k, v in tcfg.items() if k != "seed"})
+            f"run dir, or pass the same arguments to resume"
+        )
+    config["train"] = dict(
+        stored["train"], **{k: v for k, v in tcfg.items() if k != "seed"}
+    )
   return config

@@ -61,8 +61,11 @@ fp_module <- function() {
 
 #' A FastPixelCNN distribution (mirrors tfprobability::tfd_pixel_cnn()).
 #'
-#' Arguments and defaults are those of tfd_pixel_cnn() / tfd.PixelCNN.
-#' dtype = NULL and name = NULL keep the Python defaults (float32, class name).
+#' Arguments and defaults are FastPixelCNN's (tfd.PixelCNN's, plus
+#' jit_compile); a Python test keeps this signature equal to the Python one.
+#' Values go to Python unchanged and are checked there by the same validator
+#' as every other way of building a model (R doubles such as 5 or c(28, 28, 1)
+#' are accepted where an int is wanted; 5.5 is rejected).
 #' Returns the Python object: use $sample(), $log_prob(), etc. on it.
 tfd_fast_pixel_cnn <- function(image_shape,
                                conditional_shape = NULL,
@@ -77,27 +80,30 @@ tfd_fast_pixel_cnn <- function(image_shape,
                                use_data_init = TRUE,
                                high = 255,
                                low = 0,
-                               dtype = NULL,
-                               name = NULL) {
+                               dtype = "float32",
+                               name = "FastPixelCNN",
+                               jit_compile = NULL) {
   args <- list(
-    image_shape = .fp_shape(image_shape, "image_shape"),
-    conditional_shape = .fp_shape(conditional_shape, "conditional_shape"),
-    num_resnet = .fp_as_int(num_resnet, "num_resnet"),
-    num_hierarchies = .fp_as_int(num_hierarchies, "num_hierarchies"),
-    num_filters = .fp_as_int(num_filters, "num_filters"),
-    num_logistic_mix = .fp_as_int(num_logistic_mix, "num_logistic_mix"),
-    receptive_field_dims = .fp_shape(receptive_field_dims, "receptive_field_dims"),
-    dropout_p = as.numeric(dropout_p),
+    image_shape = as.list(image_shape),
+    conditional_shape = if (is.null(conditional_shape)) NULL
+                        else as.list(conditional_shape),
+    num_resnet = num_resnet,
+    num_hierarchies = num_hierarchies,
+    num_filters = num_filters,
+    num_logistic_mix = num_logistic_mix,
+    receptive_field_dims = as.list(receptive_field_dims),
+    dropout_p = dropout_p,
     resnet_activation = resnet_activation,
-    use_weight_norm = isTRUE(use_weight_norm),
-    use_data_init = isTRUE(use_data_init),
-    high = .fp_as_int(high, "high"),
-    low = .fp_as_int(low, "low")
+    use_weight_norm = use_weight_norm,
+    use_data_init = use_data_init,
+    high = high,
+    low = low,
+    dtype = dtype,
+    name = name
   )
-  if (!is.null(dtype)) args$dtype <- dtype
-  if (!is.null(name)) args$name <- name
-  # list(conditional_shape = NULL) would drop the entry; keep it as None.
+  # list(x = NULL) would drop the entry; keep these as None.
   if (is.null(conditional_shape)) args["conditional_shape"] <- list(NULL)
+  args["jit_compile"] <- list(jit_compile)
   do.call(fp_module()$FastPixelCNN, args)
 }
 

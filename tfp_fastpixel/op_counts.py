@@ -11,14 +11,25 @@ its parent's pixels (pixel body). The result is divided by H*W.
   custom calls ("launches", the issue's measure), and separately every
   instruction that does work (also unfused copies, slices, updates).
 """
+
 import re
 
-_TRIVIAL_TF = {'Identity', 'IdentityN', 'Const', 'NoOp'}
-_WHILE_TF = {'While', 'StatelessWhile'}
-_IF_TF = {'If', 'StatelessIf'}
-_LAUNCH_HLO = {'fusion', 'dot', 'convolution', 'custom-call'}
-_FREE_HLO = {'parameter', 'constant', 'get-tuple-element', 'tuple', 'bitcast',
-             'while', 'conditional', 'call', 'after-all', 'opt-barrier'}
+_TRIVIAL_TF = {"Identity", "IdentityN", "Const", "NoOp"}
+_WHILE_TF = {"While", "StatelessWhile"}
+_IF_TF = {"If", "StatelessIf"}
+_LAUNCH_HLO = {"fusion", "dot", "convolution", "custom-call"}
+_FREE_HLO = {
+    "parameter",
+    "constant",
+    "get-tuple-element",
+    "tuple",
+    "bitcast",
+    "while",
+    "conditional",
+    "call",
+    "after-all",
+    "opt-barrier",
+}
 
 
 def _branch_share(in_pixel_loop):
@@ -27,20 +38,22 @@ def _branch_share(in_pixel_loop):
 
 def graph_ops_per_pixel(concrete_fn, height, width):
   """Non-trivial graph ops per generated pixel of a traced generator."""
-  library = {f.signature.name: f
-             for f in concrete_fn.graph.as_graph_def().library.function}
+  library = {
+      f.signature.name: f
+      for f in concrete_fn.graph.as_graph_def().library.function
+  }
 
   def count(nodes, loops):
-    total = 0.
+    total = 0.0
     for node in nodes:
       if node.op in _WHILE_TF:
         trip = height if loops == 0 else width
-        body = library[node.attr['body'].func.name].node_def
+        body = library[node.attr["body"].func.name].node_def
         total += trip * count(body, loops + 1)
       elif node.op in _IF_TF:
         p = _branch_share(loops == 2)
-        then = library[node.attr['then_branch'].func.name].node_def
-        other = library[node.attr['else_branch'].func.name].node_def
+        then = library[node.attr["then_branch"].func.name].node_def
+        other = library[node.attr["else_branch"].func.name].node_def
         total += 1 + p * count(then, loops) + (1 - p) * count(other, loops)
       elif node.op not in _TRIVIAL_TF and loops > 0:
         total += 1
@@ -48,18 +61,19 @@ def graph_ops_per_pixel(concrete_fn, height, width):
 
   top = concrete_fn.graph.as_graph_def().node
   # The loops may sit inside a nested function call (the compiled core).
-  calls = [n for n in top if n.op in ('PartitionedCall',
-                                      'StatefulPartitionedCall')]
+  calls = [
+      n for n in top if n.op in ("PartitionedCall", "StatefulPartitionedCall")
+  ]
   nodes = list(top)
   for call in calls:
-    nodes += library[call.attr['f'].func.name].node_def
+    nodes += library[call.attr["f"].func.name].node_def
   return count(nodes, 0) / (height * width)
 
 
 def _parse_hlo(text):
   """{computation: [(opcode, attrs)]} and the entry computation's name."""
   comps, entry, current = {}, None, None
-  header = re.compile(r'^(ENTRY )?%?([\w.\-]+) .*\{\s*$')
+  header = re.compile(r"^(ENTRY )?%?([\w.\-]+) .*\{\s*$")
   for line in text.splitlines():
     m = header.match(line)
     if m:
@@ -68,11 +82,11 @@ def _parse_hlo(text):
       if m.group(1):
         entry = current
       continue
-    if current is None or ' = ' not in line:
+    if current is None or " = " not in line:
       continue
-    rhs = line.split(' = ', 1)[1].strip()
+    rhs = line.split(" = ", 1)[1].strip()
     rest = _strip_type(rhs)
-    op = re.match(r'([\w\-]+)\(', rest)
+    op = re.match(r"([\w\-]+)\(", rest)
     if op:
       comps[current].append((op.group(1), rest))
   return comps, entry
@@ -80,14 +94,14 @@ def _parse_hlo(text):
 
 def _strip_type(rhs):
   """`f32[8]{0} add(...)` or `(f32[..], ..) while(...)` -> `add(...)`."""
-  if rhs.startswith('('):
+  if rhs.startswith("("):
     depth = 0
     for i, ch in enumerate(rhs):
-      depth += ch == '('
-      depth -= ch == ')'
+      depth += ch == "("
+      depth -= ch == ")"
       if depth == 0:
-        return rhs[i + 1:].strip()
-  return rhs.split(' ', 1)[1] if ' ' in rhs else rhs
+        return rhs[i + 1 :].strip()
+  return rhs.split(" ", 1)[1] if " " in rhs else rhs
 
 
 def xla_ops_per_pixel(hlo_text, height, width):
@@ -95,23 +109,27 @@ def xla_ops_per_pixel(hlo_text, height, width):
   comps, entry = _parse_hlo(hlo_text)
 
   def count(name, loops):
-    launches = work = 0.
+    launches = work = 0.0
     for op, attrs in comps[name]:
-      if op == 'while':
-        body = re.search(r'body=%?([\w.\-]+)', attrs).group(1)
+      if op == "while":
+        body = re.search(r"body=%?([\w.\-]+)", attrs).group(1)
         trip = height if loops == 0 else width
         sub = count(body, loops + 1)
         launches += trip * sub[0]
         work += trip * sub[1]
-      elif op == 'conditional':
-        true = re.search(r'true_computation=%?([\w.\-]+)', attrs)
-        false = re.search(r'false_computation=%?([\w.\-]+)', attrs)
+      elif op == "conditional":
+        true = re.search(r"true_computation=%?([\w.\-]+)", attrs)
+        false = re.search(r"false_computation=%?([\w.\-]+)", attrs)
         if true and false:
-          branches = [(true.group(1), _branch_share(loops == 2)),
-                      (false.group(1), 1 - _branch_share(loops == 2))]
+          branches = [
+              (true.group(1), _branch_share(loops == 2)),
+              (false.group(1), 1 - _branch_share(loops == 2)),
+          ]
         else:  # branch_computations={%a, %b}: index 1 is the deeper level
-          names = re.findall(r'%([\w.\-]+)', re.search(
-              r'branch_computations=\{([^}]*)\}', attrs).group(1))
+          names = re.findall(
+              r"%([\w.\-]+)",
+              re.search(r"branch_computations=\{([^}]*)\}", attrs).group(1),
+          )
           p = _branch_share(loops == 2)
           branches = [(names[0], 1 - p)] + [(n, p) for n in names[1:]]
         for branch, p in branches:
