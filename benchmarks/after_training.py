@@ -5,6 +5,8 @@ On the QuickDraw model (28x28x1, 5/3/128/mix 5, conditional), batch 8:
 * start-up: seconds from a fresh process to the first batch of images,
   (a) live: build the FastPixelCNN, restore its weights, first `sample()`;
   (b) export: `tf.saved_model.load` (TensorFlow alone), first `sample()`;
+  (c) the same in a later process, with XLA's persistent compilation cache
+  (what `python -m tfp_fastpixel sample --run` sets for a run's export);
   each in its own process, on the same weights, and the images compared;
 * `experimental_sample_and_log_prob` vs `sample` alone (steady, best of 3).
 
@@ -19,24 +21,6 @@ import sys
 import tempfile
 import time
 
-QUICKDRAW = dict(
-    image_shape=(28, 28, 1),
-    conditional_shape=(),
-    num_resnet=5,
-    num_hierarchies=3,
-    num_filters=128,
-    num_logistic_mix=5,
-)
-
-
-def _best(fn, repeats):
-  best = float("inf")
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    best = min(best, time.perf_counter() - start)
-  return best
-
 
 def _child(mode, work, batch):
   """Runs in a fresh process; prints one JSON line."""
@@ -47,6 +31,8 @@ def _child(mode, work, batch):
   imported = time.perf_counter()
   cond = tf.fill([batch], 3.0)
   if mode == "live":
+    from benchmark import QUICKDRAW  # the script's folder is on sys.path
+
     from tfp_fastpixel import FastPixelCNN
 
     dist = FastPixelCNN(**QUICKDRAW)
@@ -77,8 +63,10 @@ def _child(mode, work, batch):
   )
 
 
-def _run_child(mode, work, batch):
+def _run_child(mode, work, batch, xla_cache=None):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  if xla_cache:  # what `sample --run` sets for a run's export
+    env["TF_XLA_FLAGS"] = f"--tf_xla_persistent_cache_directory={xla_cache}"
   out = subprocess.run(
       [
           sys.executable,
@@ -111,6 +99,8 @@ def main(argv=None):
   if args.child:
     return _child(args.child, args.work, args.batch)
 
+  from benchmark import QUICKDRAW  # the script's folder is on sys.path
+  from benchmark import timed
   import numpy as np
   import tensorflow as tf
   import tensorflow_probability as tfp
@@ -141,11 +131,14 @@ def main(argv=None):
   times = {sample: [], both: []}
   for _ in range(3):  # interleaved, so that drift hits both alike
     for fn in times:
-      times[fn].append(_best(fn, 1))
+      times[fn].append(timed(fn))
   sample, both = min(times[sample]), min(times[both])
 
   live = _run_child("live", work, args.batch)
   exported = _run_child("export", work, args.batch)
+  cache = os.path.join(work, "xla_cache")
+  _run_child("export", work, args.batch, xla_cache=cache)  # fills the cache
+  cached = _run_child("export", work, args.batch, xla_cache=cache)
   same = bool(
       np.array_equal(
           np.load(os.path.join(work, "live.npy")),
@@ -166,6 +159,9 @@ def main(argv=None):
       f"| export (`tf.saved_model.load`, TensorFlow alone) | "
       f"{exported['load']:.1f} | {exported['first_sample']:.1f} | "
       f"{exported['total']:.1f} |",
+      f"| export, next process (XLA's persistent cache, as `sample --run` "
+      f"sets it) | {cached['load']:.1f} | {cached['first_sample']:.1f} | "
+      f"{cached['total']:.1f} |",
       "",
       f"Same images for the same seed: {same}. Writing the export took "
       f"{export_seconds:.1f} s.",

@@ -65,7 +65,7 @@ SCALING = dict(
 )
 
 
-def _timed(fn, repeats=1):
+def timed(fn, repeats=1):
   """Best wall time of `repeats` calls (seconds)."""
   best = float("inf")
   for _ in range(repeats):
@@ -80,8 +80,8 @@ def _timed(fn, repeats=1):
 def _path(dist, batch, kwargs, xla, h, w, count_ops):
   """trace+compile, steady and ops/px of one path of `dist`'s sampler."""
   dist._jit_compile = xla
-  first = _timed(lambda: dist.sample(batch, seed=0, **kwargs))
-  steady = _timed(lambda: dist.sample(batch, seed=1, **kwargs), repeats=2)
+  first = timed(lambda: dist.sample(batch, seed=0, **kwargs))
+  steady = timed(lambda: dist.sample(batch, seed=1, **kwargs), repeats=2)
   out = dict(compile=max(first - steady, 0.0), steady=steady)
   if not count_ops:
     return out
@@ -159,7 +159,7 @@ def bandwidth():
   x = tf.ones([64 * 1024 * 1024])
   read = tf.function(tf.reduce_sum)
   read(x)
-  return x.shape[0] * 4 / _timed(lambda: read(x), repeats=3)
+  return x.shape[0] * 4 / timed(lambda: read(x), repeats=3)
 
 
 def measure(name, config, batch, tfp_budget, count_ops=True):
@@ -176,7 +176,7 @@ def measure(name, config, batch, tfp_budget, count_ops=True):
   inputs = images if cond is None else [images, cond]
   forward = tf.function(lambda: dist.network(inputs, training=False))
   forward()  # trace, and weight norm's data-dependent init
-  t_forward = _timed(forward, repeats=3)
+  t_forward = timed(forward, repeats=3)
 
   kwargs = {} if cond is None else {"conditional_input": cond}
   graph = _path(dist, batch, kwargs, False, h, w, count_ops)
@@ -189,7 +189,7 @@ def measure(name, config, batch, tfp_budget, count_ops=True):
     tfp_sample = tf.function(
         lambda: tfd.PixelCNN._sample_n(dist, batch, seed=2, **kwargs)
     )
-    t_tfp = _timed(tfp_sample, repeats=2 if 2 * estimate < tfp_budget else 1)
+    t_tfp = timed(tfp_sample, repeats=2 if 2 * estimate < tfp_budget else 1)
     tfp_note = ""
   else:
     t_tfp, tfp_note = estimate, " est."

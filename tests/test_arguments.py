@@ -70,7 +70,7 @@ BAD = [
     ("dropout_p", 1.0, "1.0", ValueError),
     ("receptive_field_dims", (3, 2), ["3", "2"], ValueError),
     ("resnet_activation", "tanh", "tanh", ValueError),
-    ("num_hierarchies", 4, "4", ValueError),  # 8x8 digits: 8 % 2**3 != 0
+    ("num_hierarchies", 5, "5", ValueError),  # 8x8 digits: 8 % 2**4 != 0
     ("use_weight_norm", 1, None, TypeError),
     ("dtype", "int32", None, TypeError),
 ]

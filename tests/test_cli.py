@@ -121,6 +121,7 @@ def test_user_errors_are_one_line_and_status_2(trained_run, tmp_path, capsys):
   assert not os.path.exists(png)
 
 
+@pytest.mark.slow
 def test_cli_errors_and_help_in_a_fresh_process(subprocess_env, tmp_path):
   """No traceback for a user error; --help and flag errors without TF."""
   proc = subprocess.run(
@@ -165,16 +166,19 @@ def test_cli_errors_and_help_in_a_fresh_process(subprocess_env, tmp_path):
   ], proc.stdout
 
 
+@pytest.mark.slow
 def test_export_then_sample_reuses_it_with_the_same_images(
     trained_run, tmp_path, capsys
 ):
+  run = str(tmp_path / "run")  # a copy: the export goes into the run dir
+  shutil.copytree(trained_run, run)
   live, via_export = str(tmp_path / "live.png"), str(tmp_path / "export.png")
   assert (
       cli.main(
           [
               "sample",
               "--run",
-              trained_run,
+              run,
               "--n",
               "3",
               "--out",
@@ -186,15 +190,15 @@ def test_export_then_sample_reuses_it_with_the_same_images(
       )
       == 0
   )
-  assert cli.main(["export", "--run", trained_run]) == 0
-  assert os.path.exists(os.path.join(trained_run, "export", "saved_model.pb"))
+  assert cli.main(["export", "--run", run]) == 0
+  assert os.path.exists(os.path.join(run, "export", "saved_model.pb"))
   capsys.readouterr()
   assert (
       cli.main(
           [
               "sample",
               "--run",
-              trained_run,
+              run,
               "--n",
               "3",
               "--out",
@@ -210,7 +214,7 @@ def test_export_then_sample_reuses_it_with_the_same_images(
   # A directory that is not an export is never overwritten.
   other = tmp_path / "other"
   other.mkdir()
-  assert cli.main(["export", "--run", trained_run, "--out", str(other)]) == 2
+  assert cli.main(["export", "--run", run, "--out", str(other)]) == 2
 
 
 def test_complete_writes_originals_masked_and_completions(
@@ -253,6 +257,7 @@ def test_complete_writes_originals_masked_and_completions(
       np.testing.assert_array_equal(done[:3], original[:3])
 
 
+@pytest.mark.slow
 def test_demo_end_to_end(tmp_path, tiny_flags, capsys):
   out = str(tmp_path / "demo")
   assert (
@@ -302,6 +307,7 @@ def test_grid_checks_input():
     grid.write_png("x.png", np.zeros([4, 4, 2], np.uint8))
 
 
+@pytest.mark.slow
 def test_train_resume_uses_stored_config(trained_run, tmp_path, capsys):
   run = str(tmp_path / "run")  # a copy: the shared run stays at one epoch
   shutil.copytree(trained_run, run)

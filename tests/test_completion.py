@@ -11,7 +11,11 @@ from tfp_fastpixel import FastPixelCNN
 from tfp_fastpixel import mixture
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["graph", "xla"])
+@pytest.fixture(
+    scope="module",
+    params=[False, pytest.param(True, marks=pytest.mark.slow)],
+    ids=["graph", "xla"],
+)
 def rgb_cond(request):
   """A 4x4 RGB model with two levels and a vector condition."""
   tf.keras.utils.set_random_seed(3)

@@ -98,6 +98,7 @@ def _pixel_dependencies(dist):
   return deps
 
 
+@pytest.mark.slow
 def test_untrained_model_is_autoregressive_by_gradient():
   args = dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2)
   deps = _pixel_dependencies(FastPixelCNN(**args))
@@ -128,6 +129,7 @@ def _fit_2x2(dist, conditional, epochs):
   return model.fit(data, epochs=epochs, batch_size=64, verbose=0).history
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("conditional", [False, True])
 def test_enforced_masks_before_data_init_train_well(conditional):
   # 2x2 images, two levels: level 1 (1x1) sees only padding, or only the
@@ -190,6 +192,7 @@ def test_seeds(small_conditional):
   assert not np.array_equal(draw(None), draw(None))
 
 
+@pytest.mark.slow
 def test_second_sample_call_does_not_retrace(small_conditional):
   dist = small_conditional
   dist.sample(5, seed=1, conditional_input=0.0)
@@ -339,6 +342,7 @@ def test_bad_sampling_and_scoring_input(small_conditional):
 # -- Graph and XLA paths ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_graph_and_xla_paths_draw_the_same_images_for_a_seed():
   # The noise is drawn outside the compiled core, so both paths make the
   # same draws; only float rounding in the network may tip a rare pixel.
@@ -360,6 +364,7 @@ def test_graph_and_xla_paths_draw_the_same_images_for_a_seed():
   assert np.mean(b == c) < 0.9  # the seed matters
 
 
+@pytest.mark.slow
 def test_automatic_path_and_progress(capsys):
   dist = FastPixelCNN(**dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2))
   assert dist.jit_compile is None

@@ -24,6 +24,8 @@ from tfp_fastpixel import from_pixelcnn
 
 tfd = tfp.distributions
 
+pytestmark = pytest.mark.slow
+
 NUM_SAMPLES = 20_000
 LABELS = (0, 1)
 # Fast sampler must pass, wrong samplers must fail, at this level.

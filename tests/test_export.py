@@ -15,6 +15,8 @@ import tensorflow as tf
 from tfp_fastpixel import FastPixelCNN
 from tfp_fastpixel import export_saved_model
 
+pytestmark = pytest.mark.slow
+
 # Runs in a child process in which the packages below cannot be imported.
 _LOADER = textwrap.dedent("""
     import json, sys

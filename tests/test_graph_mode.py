@@ -10,6 +10,8 @@ import tensorflow as tf
 from tfp_fastpixel import FastPixelCNN
 from tfp_fastpixel import mixture
 
+pytestmark = pytest.mark.slow
+
 CONFIG = dict(
     image_shape=(4, 4, 3),
     conditional_shape=(),

@@ -17,10 +17,13 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RSCRIPT = shutil.which("Rscript")
 
-pytestmark = pytest.mark.skipif(
-    RSCRIPT is None,
-    reason="Rscript not installed (install R with examples/r/ci_setup.sh)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        RSCRIPT is None,
+        reason="Rscript not installed (install R with examples/r/ci_setup.sh)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -66,8 +66,22 @@ def _conditional_input(dist):
   return tf.random.stateless_normal(shape, [1, 2], dtype=dist.dtype)
 
 
-@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
-@pytest.mark.parametrize("name", sorted(CONFIGS))
+# The quick loop (-m "not slow") runs two configurations in graph mode.
+QUICK = ("k1_gray", "k3_rgb_cond_vector_relu")
+
+
+@pytest.mark.parametrize(
+    "jit_compile",
+    [False, pytest.param(True, marks=pytest.mark.slow)],
+    ids=["graph", "xla"],
+)
+@pytest.mark.parametrize(
+    "name",
+    [
+        n if n in QUICK else pytest.param(n, marks=pytest.mark.slow)
+        for n in sorted(CONFIGS)
+    ],
+)
 def test_generator_params_match_one_network_pass(name, jit_compile):
   tf.keras.utils.set_random_seed(0)  # the same weights on every run
   config = dict(

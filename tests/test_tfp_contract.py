@@ -37,9 +37,12 @@ def test_layer_creation_order_matches_the_network_plan():
   plan = network.NetworkPlan.from_network(dist.network, conditional=True)
   f = 3
   shape = network.kernel_shape
-  assert shape(plan.v_init) == [2, 3, 1, f]  # vertical stack: above
-  assert shape(plan.h_init_up) == [1, 3, 1, f]
-  assert shape(plan.h_init_left) == [2, 1, 1, f]
+  # Receptive field (3, 3): the image-facing kernels are (2*3-1, 3) and
+  # (3, 3); the inner ones (2*3-3, 3) and (3, 3), all centred and masked.
+  assert shape(plan.v_init) == [5, 3, 1, f]
+  assert shape(plan.h_init_up) == [3, 3, 1, f]
+  assert shape(plan.h_init_left) == [3, 3, 1, f]
+  assert shape(plan.down[0].v_blocks[0].conv1)[:2] == [3, 3]
   for lvl in plan.down + plan.up:
     for block in lvl.v_blocks + lvl.h_blocks:
       # concat_elu doubles conv1's input; conv2 outputs both gate halves.
@@ -92,9 +95,24 @@ def test_kernel_constraints_are_the_autoregressive_masks():
   """TFP masks only through kernel_constraint (so only after a step)."""
   dist = _tfp_dist()
   plan = network.NetworkPlan.from_network(dist.network, conditional=False)
-  h_left = network.unwrap(plan.h_init_left)
-  mask = np.asarray(h_left.kernel_constraint(np.ones([2, 1, 1, 3])))
-  np.testing.assert_array_equal(mask[:, 0, 0, 0], [1, 0])  # left, not self
+
+  def mask(layer):
+    kernel = np.ones(network.kernel_shape(layer))
+    return np.asarray(network.unwrap(layer).kernel_constraint(kernel))[
+        :, :, 0, 0
+    ]
+
+  # Centre tap at the kernel's middle: v_init sees the rows above; h_left the
+  # pixels to the left in this row and the row above; h_up the row above.
+  np.testing.assert_array_equal(
+      mask(plan.v_init), [[1] * 3] * 2 + [[0] * 3] * 3
+  )
+  np.testing.assert_array_equal(
+      mask(plan.h_init_left), [[1, 0, 0], [1, 0, 0], [0, 0, 0]]
+  )
+  np.testing.assert_array_equal(
+      mask(plan.h_init_up), [[1, 1, 1], [0, 0, 0], [0, 0, 0]]
+  )
   # An untrained TFP network breaks the masks; enforce_masks makes them hold.
   assert not network.masks_hold(dist.network)
   network.enforce_masks(dist.network)

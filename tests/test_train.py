@@ -78,6 +78,7 @@ class _RecordStart(tf_keras.callbacks.Callback):
     ]
 
 
+@pytest.mark.slow
 def test_resume_continues_from_checkpointed_epoch(tmp_path, tiny_model):
   run = str(tmp_path / "run")
   with pytest.raises(KeyboardInterrupt):  # Dies half-way through epoch 2.
@@ -127,6 +128,7 @@ class _PoisonWeights(tf_keras.callbacks.Callback):
       var.assign(tf.fill(var.shape, np.nan))
 
 
+@pytest.mark.slow
 def test_nan_stops_training_and_keeps_last_good_checkpoint(
     tmp_path, tiny_model
 ):
@@ -155,7 +157,7 @@ def test_nan_stops_training_and_keeps_last_good_checkpoint(
         (dict(num_filters=0), ValueError, "num_filters"),
         (dict(dropout_p=1.0), ValueError, "dropout_p"),
         (dict(image_shape=(8, 8)), ValueError, "image_shape"),
-        (dict(filters=8), TypeError, "unknown"),
+        (dict(filters=8), TypeError, "Unknown FastPixelCNN argument"),
     ],
 )
 def test_model_config_checks_arguments(kwargs, error, match):
@@ -177,6 +179,7 @@ def test_train_checks_arguments(tmp_path, tiny_model):
     train_lib.load_distribution(str(tmp_path / "missing"))
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(
     tmp_path, tiny_flags, subprocess_env
 ):

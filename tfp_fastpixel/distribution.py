@@ -1,6 +1,7 @@
 """FastPixelCNN: TFP's PixelCNN with an exact, cached sampler."""
 
 import numbers
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -58,22 +59,22 @@ class FastPixelCNN(tfd.PixelCNN):
 
   def __init__(
       self,
-      image_shape,
-      conditional_shape=None,
-      num_resnet=5,
-      num_hierarchies=3,
-      num_filters=160,
-      num_logistic_mix=10,
-      receptive_field_dims=(3, 3),
-      dropout_p=0.5,
-      resnet_activation="concat_elu",
-      use_weight_norm=True,
-      use_data_init=True,
-      high=255,
-      low=0,
-      dtype=tf.float32,
-      name="FastPixelCNN",
-      jit_compile=None,
+      image_shape: Sequence[int],
+      conditional_shape: Optional[Sequence[int]] = None,
+      num_resnet: int = 5,
+      num_hierarchies: int = 3,
+      num_filters: int = 160,
+      num_logistic_mix: int = 10,
+      receptive_field_dims: Tuple[int, int] = (3, 3),
+      dropout_p: float = 0.5,
+      resnet_activation: str = "concat_elu",
+      use_weight_norm: bool = True,
+      use_data_init: bool = True,
+      high: int = 255,
+      low: int = 0,
+      dtype: tf.DType = tf.float32,
+      name: str = "FastPixelCNN",
+      jit_compile: Optional[bool] = None,
   ):
     args = validation.model_arguments(
         **{k: v for k, v in locals().items() if k not in ("self", "__class__")}
@@ -231,12 +232,12 @@ class FastPixelCNN(tfd.PixelCNN):
   def complete(
       self,
       images,
-      num_observed,
-      sample_shape=(),
+      num_observed: Union[int, tf.Tensor],
+      sample_shape: Union[int, Sequence[int]] = (),
       seed=None,
       conditional_input=None,
-      progress=False,
-  ):
+      progress: bool = False,
+  ) -> tf.Tensor:
     """Completes images: keeps a raster-order prefix, samples the rest.
 
     Draws exactly from p(rest | first `num_observed` pixels,
@@ -361,7 +362,7 @@ class FastPixelCNN(tfd.PixelCNN):
         observed,
     )
 
-  def traced_generator(self, return_params=False):
+  def traced_generator(self, return_params=False, xla=None):
     """The generator traced once for any batch size, as a concrete function.
 
     For building other graphs on it (the export): calls of a concrete
@@ -371,7 +372,7 @@ class FastPixelCNN(tfd.PixelCNN):
       `fn(n, cond, seed, images, num_observed)` -> samples `[n, H, W, C]`
       (and the raw params if `return_params`); `cond` is absent for
       unconditional models; arguments as in `run_generator`, with an int32
-      `[2]` seed.
+      `[2]` seed. `xla`: the path (default `uses_xla()`).
     """
     h, w, c = self.image_shape.as_list()
     cond = None
@@ -384,7 +385,7 @@ class FastPixelCNN(tfd.PixelCNN):
         tf.TensorSpec([2], tf.int32),
         return_params,
         False,
-        self.uses_xla(),
+        self.uses_xla() if xla is None else bool(xla),
         (
             tf.TensorSpec([None, h, w, c], self.dtype),
             tf.TensorSpec([], tf.int32),
@@ -519,7 +520,11 @@ def stateless_seed(seed):
   return tfp.random.sanitize_seed(seed)  # None: fresh; pairs: stateless
 
 
-def from_pixelcnn(dist, name="FastPixelCNN", jit_compile=None):
+def from_pixelcnn(
+    dist: tfd.PixelCNN,
+    name: str = "FastPixelCNN",
+    jit_compile: Optional[bool] = None,
+) -> FastPixelCNN:
   """A FastPixelCNN with the same arguments and weights as a `tfd.PixelCNN`.
 
   The masks are enforced on the copy (as TFP's optimizer would after one

@@ -12,7 +12,7 @@ a directory made by a different job is refused.
 
 Each shard's batch is split over the replicas of a `tf.distribute` strategy
 (every local device by default), each replica drawing its part with its own
-seed.
+seed; with more than one replica the generator takes the graph path.
 """
 
 import json
@@ -166,7 +166,9 @@ def _replica_sampler(dist, strategy):
   `[seed[0], seed[1] * replicas + r]`.
   """
   replicas = strategy.num_replicas_in_sync
-  generate = dist.traced_generator()
+  # XLA cannot read a variable that lives on another device, so several
+  # replicas take the graph path (which reads the weights once per call).
+  generate = dist.traced_generator(xla=None if replicas == 1 else False)
   h, w, c = dist.image_shape.as_list()
 
   def replica_fn(n, seed, *cond):
