@@ -119,6 +119,7 @@ def test_sample_and_log_prob_equals_log_prob(rgb_cond):
   )
 
 
+@pytest.mark.slow
 def test_sample_and_log_prob_unconditional_gray():
   dist = FastPixelCNN(
       image_shape=(4, 6, 1),

@@ -30,6 +30,7 @@ def _init(dist, cond=None):
 # -- Same network, same weights, same log_prob -------------------------------
 
 
+@pytest.mark.slow
 def test_log_prob_matches_tfd_pixelcnn_on_shared_weights():
   args = dict(
       TINY,
@@ -69,7 +70,9 @@ def test_from_pixelcnn_rejects_other_objects():
 # -- Masks hold from construction --------------------------------------------
 
 
-@pytest.mark.parametrize("num_hierarchies", [1, 2])
+@pytest.mark.parametrize(
+    "num_hierarchies", [1, pytest.param(2, marks=pytest.mark.slow)]
+)
 def test_untrained_model_is_a_distribution(num_hierarchies, all_images):
   args = dict(
       TINY, image_shape=(2, 2, 1), num_hierarchies=num_hierarchies, high=3
@@ -237,6 +240,7 @@ def test_sample_shape_and_batched_conditioning():
   assert dist.sample(0, conditional_input=1.0).shape == (0, 2, 2, 1)
 
 
+@pytest.mark.slow
 def test_r_doubles_are_accepted_and_fractions_rejected():
   dist = FastPixelCNN(
       image_shape=[4.0, 4.0, 1.0],

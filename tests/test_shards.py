@@ -21,6 +21,7 @@ def _load(out_dir, name):
     return z["images"], z["labels"]
 
 
+@pytest.mark.slow
 def test_shards_are_written_resumed_and_reproduced(
     trained_run, tmp_path, capsys
 ):

@@ -24,6 +24,7 @@ def _history_epochs(run_dir):
     return [int(row["epoch"]) for row in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 def test_training_lowers_loss_and_run_dir_rebuilds_model(tmp_path, tiny_model):
   run = str(tmp_path / "run")
   result = train_lib.train(run, DIGITS, tiny_model, epochs=3, verbose=0)
