@@ -173,42 +173,12 @@ def test_export_then_sample_reuses_it_with_the_same_images(
   run = str(tmp_path / "run")  # a copy: the export goes into the run dir
   shutil.copytree(trained_run, run)
   live, via_export = str(tmp_path / "live.png"), str(tmp_path / "export.png")
-  assert (
-      cli.main(
-          [
-              "sample",
-              "--run",
-              run,
-              "--n",
-              "3",
-              "--out",
-              live,
-              "--no-use_export",
-              "--seed",
-              "4",
-          ]
-      )
-      == 0
-  )
+  argv = ["sample", "--run", run, "--n", "3", "--seed", "4", "--out"]
+  assert cli.main(argv + [live, "--no-use_export"]) == 0
   assert cli.main(["export", "--run", run]) == 0
   assert os.path.exists(os.path.join(run, "export", "saved_model.pb"))
   capsys.readouterr()
-  assert (
-      cli.main(
-          [
-              "sample",
-              "--run",
-              run,
-              "--n",
-              "3",
-              "--out",
-              via_export,
-              "--seed",
-              "4",
-          ]
-      )
-      == 0
-  )
+  assert cli.main(argv + [via_export]) == 0
   assert "with the run's export" in capsys.readouterr().out
   np.testing.assert_array_equal(_png(live), _png(via_export))
   # A directory that is not an export is never overwritten.
