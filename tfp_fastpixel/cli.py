@@ -125,7 +125,7 @@ def _add_data_flags(p, dataset="digits"):
       "--labels",
       default="scalar",
       choices=["scalar", "onehot", "none"],
-      help="conditional input: class id, one-hot, or none " "(unconditional)",
+      help="conditional input: class id, one-hot, or none (unconditional)",
   )
   g.add_argument("--heldout_fraction", type=float, default=0.1)
   g.add_argument(
@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
   )
 
   p = sub.add_parser(
-      "complete", help="complete held-out images from their " "top rows"
+      "complete", help="complete held-out images from their top rows"
   )
   p.add_argument("--run", required=True, help="run directory")
   p.add_argument(
@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
   )
 
   p = sub.add_parser(
-      "export", help="write a SavedModel that needs only " "TensorFlow"
+      "export", help="write a SavedModel that needs only TensorFlow"
   )
   p.add_argument("--run", required=True, help="run directory")
   p.add_argument(
@@ -526,21 +526,17 @@ def sample_grid(dist, spec, class_ids, n, seed=0, progress=False):
 
   if class_ids is None:  # Unconditional.
     start = time.time()
-    samples = dist.sample(n, seed=seed, **_progress(progress))
+    samples = dist.sample(n, seed=seed, progress=progress)
     samples = tf.convert_to_tensor(samples).numpy()
     return samples[None], time.time() - start
   cond = spec.conditional_input(np.repeat(class_ids, n))
   start = time.time()
   samples = dist.sample(
-      len(cond), conditional_input=cond, seed=seed, **_progress(progress)
+      len(cond), conditional_input=cond, seed=seed, progress=progress
   )
   samples = tf.convert_to_tensor(samples).numpy()
   seconds = time.time() - start
   return samples.reshape((len(class_ids), n) + samples.shape[1:]), seconds
-
-
-def _progress(progress):
-  return dict(progress=True) if progress else {}
 
 
 def tfp_sample_seconds(dist, spec, class_ids, n, seed=0):
@@ -592,7 +588,8 @@ class _ExportedSampler:
 
     self.model = tf.saved_model.load(path)
 
-  def sample(self, n, seed=0, conditional_input=None):
+  def sample(self, n, seed=0, conditional_input=None, progress=False):
+    del progress  # one compiled call: no rows to report
     import tensorflow as tf
 
     from tfp_fastpixel.distribution import stateless_seed
@@ -686,7 +683,7 @@ def _sample(args):
       class_ids,
       args.n,
       args.seed,
-      progress=args.progress and not export,
+      progress=args.progress,
   )
   print(
       f"sampled {samples.shape[0] * samples.shape[1]} images of shape "

@@ -121,7 +121,7 @@ class DataSpec:
     """
     if self.labels is None:
       raise ValueError(
-          "conditional_input: this selection is unconditional " "(labels=None)"
+          "conditional_input: this selection is unconditional (labels=None)"
       )
     ids = np.asarray(class_ids, dtype=np.int64).reshape([-1])
     unknown = sorted(set(ids.tolist()) - set(self.classes))

@@ -55,7 +55,7 @@ def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
 
   if not isinstance(dist, FastPixelCNN):
     raise TypeError(
-        f"`dist` must be a FastPixelCNN; got " f"{type(dist).__name__}."
+        f"`dist` must be a FastPixelCNN; got {type(dist).__name__}."
     )
   if tf.io.gfile.exists(export_dir) and tf.io.gfile.listdir(export_dir):
     raise ValueError(
@@ -76,19 +76,23 @@ def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
       return None
     return tf.reshape(tf.cast(cond, dtype), [tf.shape(cond)[0], -1])
 
-  def sample(n, seed, cond=None):
+  # `conditional_input` is the callers' keyword; absent when unconditional
+  # (the input signatures then end before it).
+  def sample(n, seed, conditional_input=None):
     # Sampling is completion with nothing observed (as in the live model):
     # calling the exported `complete` keeps one generator graph in the export.
     tf.debugging.assert_non_negative(n, message="`n` must be >= 0")
-    extra = [cond] if conditional else []
+    extra = [conditional_input] if conditional else []
     return module.complete(
         tf.zeros([n, h, w, c], dtype), tf.constant(0), seed, *extra
     )
 
-  def log_prob(images, cond=None):
-    return dist.log_prob(images, conditional_input=cond, training=False)
+  def log_prob(images, conditional_input=None):
+    return dist.log_prob(
+        images, conditional_input=conditional_input, training=False
+    )
 
-  def complete(images, num_observed, seed, cond=None):
+  def complete(images, num_observed, seed, conditional_input=None):
     n = tf.shape(images)[0]
     tf.debugging.assert_less_equal(
         num_observed,
@@ -100,13 +104,13 @@ def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
     )
     if conditional:
       tf.debugging.assert_equal(
-          tf.shape(cond)[0],
+          tf.shape(conditional_input)[0],
           n,
           message=(
               "`conditional_input` must hold one input per image ([n, ...])"
           ),
       )
-    args = [n] + ([flat_cond(cond)] if conditional else [])
+    args = [n] + ([flat_cond(conditional_input)] if conditional else [])
     return generate(*args, seed, images, num_observed)
 
   images_spec = tf.TensorSpec([None, h, w, c], dtype, name="images")
@@ -119,21 +123,9 @@ def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
     cond_spec = [
         tf.TensorSpec([None] + cond_shape, dtype, name="conditional_input")
     ]
-    # Named arguments, as callers pass them (`conditional_input=`).
-    module_fns = dict(
-        sample=lambda n, seed, conditional_input: sample(
-            n, seed, conditional_input
-        ),
-        log_prob=lambda images, conditional_input: log_prob(
-            images, conditional_input
-        ),
-        complete=lambda images, num_observed, seed, conditional_input: complete(
-            images, num_observed, seed, conditional_input
-        ),
-    )
   else:
     cond_spec = []
-    module_fns = dict(sample=sample, log_prob=log_prob, complete=complete)
+  module_fns = dict(sample=sample, log_prob=log_prob, complete=complete)
   signatures = dict(
       sample=[specs["n"], specs["seed"]] + cond_spec,
       log_prob=[images_spec] + cond_spec,

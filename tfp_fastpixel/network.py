@@ -269,7 +269,7 @@ def initialized_calls(network):
   layers = uninitialized_weight_norms(network)
   if not all(bool(layer.initialized) for layer in layers):
     raise ValueError(
-        "weight norm is not initialised yet; sample or score " "once first"
+        "weight norm is not initialised yet; sample or score once first"
     )
   guarded = {layer: layer.call for layer in layers}
 

@@ -23,6 +23,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from tfp_fastpixel import grid
+
 MANIFEST = "manifest.json"
 # What must match for a directory's shards to belong to this job.
 _JOB_KEYS = ("model", "data", "seed", "n", "shard_size", "labels", "replicas")
@@ -136,7 +138,7 @@ def sample_shards(
       )
       cond = None if class_ids is None else spec.conditional_input(labels)
       images = draw(size, [seed, k], cond)
-      _write_shard(path, _to_uint8(images, spec.low, spec.high), labels)
+      _write_shard(path, grid.to_uint8(images, spec.low, spec.high), labels)
       drawn += size
     done += 1
     if bar is not None:
@@ -152,11 +154,6 @@ def sample_shards(
   )
   _write_json(os.path.join(out_dir, MANIFEST), manifest)
   return manifest
-
-
-def _to_uint8(images, low, high):
-  x = (np.asarray(images, np.float64) - low) * (255.0 / (high - low))
-  return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
 def _replica_sampler(dist, strategy):

@@ -6,6 +6,7 @@ wherever TFP wants an int; anything else is rejected here rather than deep
 inside Keras.
 """
 
+import inspect
 import numbers
 
 import numpy as np
@@ -91,28 +92,8 @@ def model_arguments(**kwargs):
   if missing:
     raise TypeError(f"FastPixelCNN: missing argument(s) {missing}.")
   a = dict(defaults, **kwargs)
-  out = dict(image_shape=a["image_shape"])
-  out.update(
-      _check_model(
-          **{
-              k: a[k]
-              for k in (
-                  "image_shape",
-                  "conditional_shape",
-                  "num_resnet",
-                  "num_hierarchies",
-                  "num_filters",
-                  "num_logistic_mix",
-                  "receptive_field_dims",
-                  "dropout_p",
-                  "resnet_activation",
-                  "high",
-                  "low",
-                  "dtype",
-              )
-          }
-      )
-  )
+  checked = inspect.signature(_check_model).parameters
+  out = _check_model(**{k: a[k] for k in checked})
   for flag in ("use_weight_norm", "use_data_init"):
     if not isinstance(a[flag], (bool, np.bool_)):
       raise TypeError(f"`{flag}` must be True or False; got {a[flag]!r}.")
