@@ -392,9 +392,9 @@ class FastPixelCNN(tfd.PixelCNN):
         ),
     )
 
-  def _xla_core(self, cond, gumbel, logistic, return_params, observed):
+  def _xla_core(self, weights, gumbel, logistic, return_params, observed):
     return self._generator.generate(
-        cond, gumbel, logistic, return_params, carry=True, observed=observed
+        weights, gumbel, logistic, return_params, carry=True, observed=observed
     )
 
   def _traced_generate(
@@ -411,13 +411,14 @@ class FastPixelCNN(tfd.PixelCNN):
           tf.transpose(images, [1, 2, 0, 3]),
           tf.cast(observed[1], tf.int32),
       )
+    weights = self._generator.read_weights(cond)
     if xla:
       return self._compiled_core(
-          cond, gumbel, logistic, return_params, observed
+          weights, gumbel, logistic, return_params, observed
       )
     bar = _RowProgress(h) if progress else None
     return self._generator.generate(
-        cond, gumbel, logistic, return_params, bar, observed=observed
+        weights, gumbel, logistic, return_params, bar, observed=observed
     )
 
   def _check_ready(self, n, cond):
