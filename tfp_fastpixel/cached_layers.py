@@ -28,7 +28,8 @@ def _row_conv(row, kernel_row, stride, transposed):
 
   Args:
     row: [B, W_in, C_in].
-    kernel_row: [kw, C_in, C_out] ([kw, C_out, C_in] if transposed).
+    kernel_row: [1, kw, C_in, C_out] ([1, kw, C_out, C_in] if transposed),
+      a one-row kernel.
     stride: the layer's column stride.
     transposed: whether the layer is a Conv2DTranspose.
 
@@ -36,17 +37,20 @@ def _row_conv(row, kernel_row, stride, transposed):
     [B, W_out, C_out]. Column padding is TF's 'same' for the full layer,
     since 'same' pads each axis on its own.
   """
-  x = row[:, tf.newaxis]
-  k = kernel_row[tf.newaxis]
+  # expand_dims/squeeze rather than indexing: each strided slice costs
+  # four graph ops to trace, and tracing is most of a new model's first call.
+  x = tf.expand_dims(row, 1)
   strides = [1, 1, stride, 1]
   if transposed:
     out_shape = tf.stack(
-        [tf.shape(row)[0], 1, stride * row.shape[1], kernel_row.shape[1]]
+        [tf.shape(row)[0], 1, stride * row.shape[1], kernel_row.shape[2]]
     )
-    y = tf.nn.conv2d_transpose(x, k, out_shape, strides, padding="SAME")
+    y = tf.nn.conv2d_transpose(
+        x, kernel_row, out_shape, strides, padding="SAME"
+    )
   else:
-    y = tf.nn.conv2d(x, k, strides, padding="SAME")
-  return y[:, 0]
+    y = tf.nn.conv2d(x, kernel_row, strides, padding="SAME")
+  return tf.squeeze(y, 1)
 
 
 class _CachedConv:
@@ -80,7 +84,8 @@ class _CachedConv:
     kernel = tf.convert_to_tensor(kernel)
     return {
         "kernel": kernel,
-        "rows": tf.unstack(kernel),
+        # [1, kw, ...] each: a one-row kernel for `_row_conv`.
+        "rows": tf.split(kernel, kernel.shape[0]),
         "bias": tf.convert_to_tensor(bias),
     }
 
@@ -112,7 +117,7 @@ class RowConv(_CachedConv):
     )
 
   def push(self, cache, row):
-    return tf.concat([cache[:, 1:], row[:, tf.newaxis]], axis=1)
+    return tf.concat([cache[:, 1:], tf.expand_dims(row, 1)], axis=1)
 
   def read_weights(self):
     """Adds `fused`: per row phase, the kernel rows that read the cache in
@@ -142,7 +147,7 @@ class RowConv(_CachedConv):
           [1, 1, self.geometry.stride, 1],
           padding=[[0, 0], [0, 0], [before, after], [0, 0]],
       )
-      return out[:, 0] + weights["bias"]
+      return tf.squeeze(out, 1) + weights["bias"]
     out = weights["bias"]
     for kernel_row, offset, _ in self.geometry.row_taps[row_phase]:
       out = out + self._row(
@@ -213,7 +218,7 @@ class PixelConv(_CachedConv):
       flat = tf.reshape(
           current[0], [self.window, self.in_channels, self.out_channels]
       )
-      weights["spread"] = tf.concat(tf.unstack(flat[::-1]), axis=1)
+      weights["spread"] = tf.concat(tf.unstack(tf.reverse(flat, [0])), axis=1)
     return weights
 
   def empty_cache(self, batch, dtype, carry=False):
@@ -263,8 +268,8 @@ class PixelConv(_CachedConv):
       previous row in this phase, so that every phase has one shape).
     """
     kernel_row = self.prev_row[row_phase]
-    shape = [tf.shape(prev_row)[0], self.out_width, self.out_channels]
     if kernel_row is None:
+      shape = [tf.shape(prev_row)[0], self.out_width, self.out_channels]
       return tf.broadcast_to(weights["bias"], shape)
     return self._row(weights, prev_row, kernel_row) + weights["bias"]
 
@@ -295,8 +300,10 @@ class PixelConv(_CachedConv):
     k = kernel[kernel_row]  # outside the loops (read_weights)
     if self.geometry.transposed:  # [kw, C_out, C_in] -> [kw, C_in, C_out]
       k = tf.transpose(k, [0, 2, 1])
+    columns = tf.unstack(k)
+    zeros = tf.zeros(k.shape[1:], k.dtype)
     blocks = [
-        k[taps[slot]] if slot in taps else tf.zeros_like(k[0])
+        columns[taps[slot]] if slot in taps else zeros
         for slot in range(self.window)
     ]
     return tf.concat(blocks, axis=0)
@@ -321,7 +328,8 @@ class Dense:
     kernel = weights["kernel"] if kernel is None else kernel
     if x.shape.rank == 2:
       return tf.matmul(x, kernel) + weights["bias"]
-    return tf.tensordot(x, kernel, [[x.shape.rank - 1], [0]]) + weights["bias"]
+    # One op to trace (tensordot traces about twenty).
+    return tf.einsum("...i,io->...o", x, kernel) + weights["bias"]
 
   @staticmethod
   def split_concat_input(kernel, num_filters, activation):
