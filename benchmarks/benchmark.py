@@ -100,7 +100,7 @@ def _path(dist, batch, kwargs, xla, h, w, count_ops):
         dist.dtype,
     )
     hlo = dist._compiled_core.experimental_get_compiler_ir(
-        cond,
+        dist._generator.read_weights(cond),
         gumbel,
         logistic,
         False,
