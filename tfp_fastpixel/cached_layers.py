@@ -301,7 +301,7 @@ class PixelConv(_CachedConv):
     if self.geometry.transposed:  # [kw, C_out, C_in] -> [kw, C_in, C_out]
       k = tf.transpose(k, [0, 2, 1])
     columns = tf.unstack(k)
-    zeros = tf.zeros(k.shape[1:], k.dtype)
+    zeros = tf.zeros_like(columns[0])  # static shape unknown in v1 graphs
     blocks = [
         columns[taps[slot]] if slot in taps else zeros
         for slot in range(self.window)
