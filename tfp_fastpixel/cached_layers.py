@@ -300,10 +300,8 @@ class PixelConv(_CachedConv):
     k = kernel[kernel_row]  # outside the loops (read_weights)
     if self.geometry.transposed:  # [kw, C_out, C_in] -> [kw, C_in, C_out]
       k = tf.transpose(k, [0, 2, 1])
-    columns = tf.unstack(k)
-    zeros = tf.zeros_like(columns[0])  # static shape unknown in v1 graphs
     blocks = [
-        columns[taps[slot]] if slot in taps else zeros
+        k[taps[slot]] if slot in taps else tf.zeros_like(k[0])
         for slot in range(self.window)
     ]
     return tf.concat(blocks, axis=0)
