@@ -38,7 +38,8 @@ def _row_conv(row, kernel_row, stride, transposed):
     since 'same' pads each axis on its own.
   """
   # expand_dims/squeeze rather than indexing: each strided slice costs
-  # four graph ops to trace, and tracing is most of a new model's first call.
+  # four graph ops to trace, and tracing is a large part of a new model's
+  # first call.
   x = tf.expand_dims(row, 1)
   strides = [1, 1, stride, 1]
   if transposed:

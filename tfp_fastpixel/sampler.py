@@ -82,8 +82,9 @@ class CachedGenerator:
   """Samples a `tfd.PixelCNN` with per-layer caches.
 
   Built once per distribution, from the network's structure alone; it holds
-  no tensors. `generate` reads the current weights on each call, so one
-  trace serves a model in training.
+  no tensors. Its caller reads the current weights (`read_weights`) on each
+  call and passes them to `generate`, so one trace serves a model in
+  training.
   """
 
   def __init__(self, dist):
