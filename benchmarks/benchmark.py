@@ -18,6 +18,11 @@ when that is estimated to take under `--tfp_budget` seconds and otherwise
 estimated as (H*W + 1) forward passes ("est."). "auto" is the path
 `jit_compile=None` picks for that model on this machine.
 
+With `--cached_first_call`, a second table gives XLA's trace+compile in a
+new process, cold and then with XLA's persistent compilation cache filled
+by the cold one (what `sample --run` sets up): the cost of a model's first
+call in every later script or R session.
+
   python benchmarks/benchmark.py --suite issue     # the issue's rows
   python benchmarks/benchmark.py --suite all --out benchmarks/results_cpu.md
 """
@@ -26,7 +31,9 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 
 import tensorflow as tf
@@ -210,6 +217,42 @@ def measure(name, config, batch, tfp_budget, count_ops=True):
   )
 
 
+def first_call_child(name, batch):
+  """Child process: XLA trace+compile and steady of one suite row (JSON)."""
+  config = next(c for n, c, b in suites("all") if n == name and b == batch)
+  tf.keras.utils.set_random_seed(0)  # the same weights in every process
+  dist = FastPixelCNN(**config)
+  kwargs = {}
+  if config.get("conditional_shape") is not None:
+    kwargs["conditional_input"] = tf.zeros(
+        [batch] + list(config["conditional_shape"])
+    )
+  h, w, _ = config["image_shape"]
+  print(json.dumps(_path(dist, batch, kwargs, True, h, w, False)))
+
+
+def cached_first_call(name, batch):
+  """XLA trace+compile in a new process: (cold, with a warm XLA cache)."""
+  with tempfile.TemporaryDirectory() as cache:
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        TF_XLA_FLAGS=f"--tf_xla_persistent_cache_directory={cache}",
+    )
+    out = []
+    for _ in range(2):
+      run = subprocess.run(
+          [sys.executable, __file__, "--first_call", name, str(batch)],
+          env=env,
+          capture_output=True,
+          text=True,
+          timeout=1200,
+          check=True,
+      )
+      out.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    return out
+
+
 def _ops(p):
   if "ops" not in p:
     return "-"
@@ -276,9 +319,21 @@ def main(argv=None):
       action="store_true",
       help="skip the ops/px columns (they recompile)",
   )
+  parser.add_argument(
+      "--cached_first_call",
+      action="store_true",
+      help="also measure XLA's first call in new processes, cold and with "
+      "the persistent compilation cache warm",
+  )
+  parser.add_argument(
+      "--first_call", nargs=2, metavar=("NAME", "BATCH"), help=argparse.SUPPRESS
+  )
   parser.add_argument("--out", help="also write the markdown table here")
   parser.add_argument("--json", help="also write raw rows as JSON here")
   args = parser.parse_args(argv)
+  if args.first_call:
+    first_call_child(args.first_call[0], int(args.first_call[1]))
+    return 0
 
   device = (
       "GPU: " + tf.config.list_physical_devices("GPU")[0].name
@@ -319,6 +374,22 @@ def main(argv=None):
         f"{r['xla']['steady']:.2f} |"
     )
   print("\n".join(lines[-len(rows) - 6 :]), flush=True)
+  if args.cached_first_call:
+    lines += [
+        "",
+        "XLA's first call in a new process (trace+compile, s): cold, and "
+        "with the persistent compilation cache that the cold run filled.",
+        "",
+        "| model | batch | cold | warm cache | warm: steady (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+      cold, warm = cached_first_call(r["name"], r["batch"])
+      lines.append(
+          f"| {r['name']} | {r['batch']} | {cold['compile']:.1f} | "
+          f"{warm['compile']:.1f} | {warm['steady']:.3f} |"
+      )
+      print(lines[-1], flush=True)
   if args.out:
     with open(args.out, "w") as f:
       f.write("\n".join(lines) + "\n")

@@ -96,6 +96,7 @@ class FastPixelCNN(tfd.PixelCNN):
     self._compiled_core = tf.function(
         self._xla_core, autograph=False, jit_compile=True, reduce_retracing=True
     )
+    self._xla_fns = {}  # see _xla_calls
     self.trace_count = 0  # how often the generator was traced (for tests)
 
   # TFP's settings, read from its public `parameters` (TFP's private
@@ -352,15 +353,42 @@ class FastPixelCNN(tfd.PixelCNN):
       # One image, broadcast in the trace: a new n does not retrace.
       h, w, c = self.image_shape.as_list()
       observed = (tf.zeros([1, h, w, c], self.dtype), tf.constant(0))
+    xla = self.uses_xla(progress)
+    if xla and tf.executing_eagerly():
+      # Two calls rather than one function around the compiled core: TF
+      # then optimises only the inputs' graph, not the core's body as well
+      # (about 2 s of a first call on the QuickDraw model).
+      inputs, core = self._xla_calls(return_params)
+      return core(*inputs(n, cond, stateless_seed(seed), observed))
     return self._generate(
-        n,
-        cond,
-        stateless_seed(seed),
-        return_params,
-        progress,
-        self.uses_xla(progress),
-        observed,
+        n, cond, stateless_seed(seed), return_params, progress, xla, observed
     )
+
+  def _xla_calls(self, return_params):
+    """(inputs, core): concrete functions for eager XLA sampling.
+
+    `inputs(n, cond, seed, observed)` draws the noise and reads the weights;
+    `core(...)` runs the compiled generator on them. Traced once for any
+    batch size, as `traced_generator`.
+    """
+    key = bool(return_params)
+    if key not in self._xla_fns:
+      inputs = tf.function(
+          self._traced_inputs, autograph=False
+      ).get_concrete_function(*self._generator_specs())
+      specs = tf.nest.map_structure(
+          lambda t: t if t is None else tf.TensorSpec(t.shape, t.dtype),
+          inputs.structured_outputs,
+      )
+      weights, gumbel, logistic, observed = specs
+      core = self._compiled_core.get_concrete_function(
+          weights, gumbel, logistic, key, observed
+      )
+      self._xla_fns[key] = (
+          inputs,
+          lambda w, g, l, o: core(w, g, l, key, o),  # noqa: E741
+      )
+    return self._xla_fns[key]
 
   def traced_generator(self, return_params=False, xla=None):
     """The generator traced once for any batch size, as a concrete function.
@@ -374,18 +402,28 @@ class FastPixelCNN(tfd.PixelCNN):
       unconditional models; arguments as in `run_generator`, with an int32
       `[2]` seed. `xla`: the path (default `uses_xla()`).
     """
+    n, cond, seed, observed = self._generator_specs()
+    return self._generate.get_concrete_function(
+        n,
+        cond,
+        seed,
+        return_params,
+        False,
+        self.uses_xla() if xla is None else bool(xla),
+        observed,
+    )
+
+  def _generator_specs(self):
+    """Specs of `(n, cond, seed, observed)` for any batch size."""
     h, w, c = self.image_shape.as_list()
     cond = None
     if self.conditional_shape is not None:
       size = max(1, self.conditional_shape.num_elements())
       cond = tf.TensorSpec([None, size], self.dtype)
-    return self._generate.get_concrete_function(
+    return (
         tf.TensorSpec([], tf.int32),
         cond,
         tf.TensorSpec([2], tf.int32),
-        return_params,
-        False,
-        self.uses_xla() if xla is None else bool(xla),
         (
             tf.TensorSpec([None, h, w, c], self.dtype),
             tf.TensorSpec([], tf.int32),
@@ -397,9 +435,8 @@ class FastPixelCNN(tfd.PixelCNN):
         weights, gumbel, logistic, return_params, carry=True, observed=observed
     )
 
-  def _traced_generate(
-      self, n, cond, seed, return_params, progress, xla, observed=None
-  ):
+  def _traced_inputs(self, n, cond, seed, observed):
+    """What the generator takes: (weights, gumbel, logistic, observed)."""
     self.trace_count += 1
     h, w, c = self.image_shape.as_list()
     gumbel, logistic = mixture.noise(
@@ -411,12 +448,19 @@ class FastPixelCNN(tfd.PixelCNN):
           tf.transpose(images, [1, 2, 0, 3]),
           tf.cast(observed[1], tf.int32),
       )
-    weights = self._generator.read_weights(cond)
+    return self._generator.read_weights(cond), gumbel, logistic, observed
+
+  def _traced_generate(
+      self, n, cond, seed, return_params, progress, xla, observed=None
+  ):
+    weights, gumbel, logistic, observed = self._traced_inputs(
+        n, cond, seed, observed
+    )
     if xla:
       return self._compiled_core(
           weights, gumbel, logistic, return_params, observed
       )
-    bar = _RowProgress(h) if progress else None
+    bar = _RowProgress(self.image_shape[0]) if progress else None
     return self._generator.generate(
         weights, gumbel, logistic, return_params, bar, observed=observed
     )
