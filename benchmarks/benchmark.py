@@ -227,6 +227,8 @@ def first_call_child(name, batch):
     kwargs["conditional_input"] = tf.zeros(
         [batch] + list(config["conditional_shape"])
     )
+  # Weight norm's data-dependent init first, as in `measure`.
+  dist.prepare(batch, kwargs.get("conditional_input"))
   h, w, _ = config["image_shape"]
   print(json.dumps(_path(dist, batch, kwargs, True, h, w, False)))
 

@@ -96,7 +96,7 @@ class FastPixelCNN(tfd.PixelCNN):
     self._compiled_core = tf.function(
         self._xla_core, autograph=False, jit_compile=True, reduce_retracing=True
     )
-    self._xla_fns = {}  # see _xla_calls
+    self._xla_fns = {}  # see _xla_sampler
     self.trace_count = 0  # how often the generator was traced (for tests)
 
   # TFP's settings, read from its public `parameters` (TFP's private
@@ -358,17 +358,18 @@ class FastPixelCNN(tfd.PixelCNN):
       # Two calls rather than one function around the compiled core: TF
       # then optimises only the inputs' graph, not the core's body as well
       # (about 2 s of a first call on the QuickDraw model).
-      inputs, core = self._xla_calls(return_params)
-      return core(*inputs(n, cond, stateless_seed(seed), observed))
+      return self._xla_sampler(return_params)(
+          n, cond, stateless_seed(seed), observed
+      )
     return self._generate(
         n, cond, stateless_seed(seed), return_params, progress, xla, observed
     )
 
-  def _xla_calls(self, return_params):
-    """(inputs, core): concrete functions for eager XLA sampling.
+  def _xla_sampler(self, return_params):
+    """`run_generator`'s XLA path for eager callers, as two concrete calls.
 
-    `inputs(n, cond, seed, observed)` draws the noise and reads the weights;
-    `core(...)` runs the compiled generator on them. Traced once for any
+    `fn(n, cond, seed, observed)`: one call draws the noise and reads the
+    weights, the next runs the compiled core on them. Traced once for any
     batch size, as `traced_generator`.
     """
     key = bool(return_params)
@@ -376,18 +377,19 @@ class FastPixelCNN(tfd.PixelCNN):
       inputs = tf.function(
           self._traced_inputs, autograph=False
       ).get_concrete_function(*self._generator_specs())
-      specs = tf.nest.map_structure(
+      weights, gumbel, logistic, observed = tf.nest.map_structure(
           lambda t: t if t is None else tf.TensorSpec(t.shape, t.dtype),
           inputs.structured_outputs,
       )
-      weights, gumbel, logistic, observed = specs
       core = self._compiled_core.get_concrete_function(
           weights, gumbel, logistic, key, observed
       )
-      self._xla_fns[key] = (
-          inputs,
-          lambda w, g, l, o: core(w, g, l, key, o),  # noqa: E741
-      )
+
+      def run(n, cond, seed, observed):
+        weights, gumbel, logistic, observed = inputs(n, cond, seed, observed)
+        return core(weights, gumbel, logistic, key, observed)
+
+      self._xla_fns[key] = run
     return self._xla_fns[key]
 
   def traced_generator(self, return_params=False, xla=None):
