@@ -169,16 +169,23 @@ def bandwidth():
   return x.shape[0] * 4 / timed(lambda: read(x), repeats=3)
 
 
-def measure(name, config, batch, tfp_budget, count_ops=True):
-  """One table row: both paths, TFP's sampler and one forward pass."""
+def _model(config, batch):
+  """(dist, conditional input or None): seeded, so every process that
+  builds a row's model gets the same weights."""
   tf.keras.utils.set_random_seed(0)
   dist = FastPixelCNN(**config)
-  h, w, c = config["image_shape"]
   cond = (
       tf.zeros([batch] + list(config["conditional_shape"]))
       if config.get("conditional_shape") is not None
       else None
   )
+  return dist, cond
+
+
+def measure(name, config, batch, tfp_budget, count_ops=True):
+  """One table row: both paths, TFP's sampler and one forward pass."""
+  dist, cond = _model(config, batch)
+  h, w, c = config["image_shape"]
   images = tf.random.uniform([batch, h, w, c], -1.0, 1.0)
   inputs = images if cond is None else [images, cond]
   forward = tf.function(lambda: dist.network(inputs, training=False))
@@ -220,15 +227,10 @@ def measure(name, config, batch, tfp_budget, count_ops=True):
 def first_call_child(name, batch):
   """Child process: XLA trace+compile and steady of one suite row (JSON)."""
   config = next(c for n, c, b in suites("all") if n == name and b == batch)
-  tf.keras.utils.set_random_seed(0)  # the same weights in every process
-  dist = FastPixelCNN(**config)
-  kwargs = {}
-  if config.get("conditional_shape") is not None:
-    kwargs["conditional_input"] = tf.zeros(
-        [batch] + list(config["conditional_shape"])
-    )
+  dist, cond = _model(config, batch)
   # Weight norm's data-dependent init first, as in `measure`.
-  dist.prepare(batch, kwargs.get("conditional_input"))
+  dist.prepare(batch, cond)
+  kwargs = {} if cond is None else {"conditional_input": cond}
   h, w, _ = config["image_shape"]
   print(json.dumps(_path(dist, batch, kwargs, True, h, w, False)))
 
