@@ -102,3 +102,22 @@ def test_hlo_counter_weighs_rows_pixels_and_branches():
   assert launches == pytest.approx(1 + 2 / 4 + 1 / W)
   # Working instructions add the unfused copy.
   assert work == pytest.approx(launches + 1)
+
+
+def test_hlo_counter_counts_kernels_inside_calls():
+  # XLA's GPU backend outlines kernels into calls (command buffers): the
+  # pixel body's fusion, moved into one, still runs once per pixel.
+  outlined = HLO.replace(
+      "%f1 = f32[2]{0} fusion(%c), kind=kLoop, calls=%fused",
+      "%f1 = f32[2]{0} call(%c), to_apply=%command_buffer",
+  ).replace(
+      "%deeper (t:",
+      "%command_buffer (p: f32[2]) -> f32[2] {\n"
+      "  %p = f32[2]{0} parameter(0)\n"
+      "  ROOT %f = f32[2]{0} fusion(%p), kind=kLoop, calls=%fused\n"
+      "}\n\n%deeper (t:",
+  )
+  assert "to_apply=%command_buffer" in outlined
+  assert op_counts.xla_ops_per_pixel(
+      outlined, H, W
+  ) == op_counts.xla_ops_per_pixel(HLO, H, W)

@@ -27,9 +27,14 @@ _FREE_HLO = {
     "while",
     "conditional",
     "call",
+    "async-start",
+    "async-done",
     "after-all",
     "opt-barrier",
 }
+
+
+_CALLEE = r"(to_apply|calls)=%?([\w.\-]+)"
 
 
 def _branch_share(in_pixel_loop):
@@ -136,6 +141,12 @@ def xla_ops_per_pixel(hlo_text, height, width):
           sub = count(branch, loops)
           launches += p * sub[0]
           work += p * sub[1]
+      elif op in ("call", "async-start") and re.search(_CALLEE, attrs):
+        # GPU programs outline kernels into calls (command buffers, async
+        # wrappers): they run where the call is.
+        sub = count(re.search(_CALLEE, attrs).group(2), loops)
+        launches += sub[0]
+        work += sub[1]
       elif loops > 0:
         launches += op in _LAUNCH_HLO
         work += op not in _FREE_HLO

@@ -1,0 +1,533 @@
+"""FastPixelCNN's XLA programs on an accelerator that has no TensorFlow.
+
+The XLA path hands XLA one HLO program per call (the compiled core). This
+script exports that very program, with its arguments, and runs it with the
+XLA that ships in JAX on whatever device JAX finds. That is how the GPU
+table in the README was made: the lent GPU machine has JAX but no
+TensorFlow, and nothing can be installed there. Three steps:
+
+  # 1. here, with TensorFlow: programs and arguments, CPU reference outputs
+  python benchmarks/xla_gpu.py export --dir /tmp/xla_gpu
+  # 2. on the GPU machine, with JAX only (no TensorFlow, no tfp_fastpixel)
+  python benchmarks/xla_gpu.py run --dir /tmp/xla_gpu --out results
+  # 3. here again: the table and the exactness checks
+  python benchmarks/xla_gpu.py report --dir /tmp/xla_gpu --results results \
+      --out benchmarks/results_gpu.md
+
+Per row (the issue's rows of `benchmark.py`, same seeded weights), three
+programs are exported and timed on the same device:
+
+* `sampler`: the compiled core that `sample()` runs under XLA (the noise
+  and the prepared weights are its arguments, as in the live path);
+* `forward`: one pass of the network, compiled by XLA;
+* `tfp`: TFP's `sample()`, compiled by XLA (the whole network per pixel);
+  timed only: the constants it captures are matched to XLA's parameters
+  by type, which need not be their order, so its draws are not compared.
+
+So "sampler / forward" and "vs TFP" compare programs compiled by one
+compiler on one device. Kernels per pixel are counted in the optimised HLO
+XLA made for that device (`op_counts.xla_ops_per_pixel`).
+
+Exactness on the device, checked in `report` against TensorFlow here:
+
+* teacher forcing: the small model's core with `return_params=True`; the
+  parameters the device used at every pixel vs one network pass, run here
+  on the device's samples;
+* enumeration: the 2x2 three-level model of `tests/test_exactness.py`,
+  trained here, 20,000 draws per label on the device, chi-square against
+  `log_prob` over all 256 images;
+* agreement: the fraction of pixels the device draws equal to the CPU's,
+  for the same program, arguments and noise, and the forward pass's
+  largest difference (which also checks the parameter order).
+
+The big models' rows run on synthetic weights (see `_save_program`); the
+small model's and the enumeration model's on their real ones.
+"""
+
+import argparse
+import gzip
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+ROWS = (  # (directory, benchmark row name, batch)
+    ("small_b8", "small", 8),
+    ("quickdraw_b8", "QuickDraw post", 8),
+    ("quickdraw_b64", "QuickDraw post", 64),
+    ("cifar_b16", "PixelCNN++ CIFAR", 16),
+)
+ENUM_DIR = "enumeration"
+ENUM_CONFIG = "gray_2x2_high3_hier2"
+ENUM_SAMPLES = 20_000  # per label, as tests/test_exactness.py
+_SYNTH_BYTES = 1 << 16
+
+
+def _load(name, path):
+  """A module from a file, without importing its package."""
+  spec = importlib.util.spec_from_file_location(name, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+# -- export (TensorFlow) ---------------------------------------------------
+
+
+def _save_program(out_dir, name, fn, args, captures, exact, store):
+  """`fn(*args)`'s HLO module (gzipped proto), the list of its arguments,
+  and its outputs here (`<name>_cpu.npz`) when `exact`.
+
+  XLA's entry parameters are the flat arguments, then `fn`'s captured
+  inputs (`_captured_values`). Argument values go into `store` (by content,
+  so programs of one model share their weights). Unless `exact`, arguments
+  over `_SYNTH_BYTES` are kept as shape, dtype, mean and spread only, and
+  `run` draws values like them: the big models' weights would not travel
+  (tens of MB), and a program whose loops have fixed trip counts takes the
+  same time on any values.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  hlo = fn.experimental_get_compiler_ir(*args)(stage="hlo_serialized")
+  with gzip.open(os.path.join(out_dir, name + ".pb.gz"), "wb") as f:
+    f.write(hlo)
+  flat = [t for t in tf.nest.flatten(args) if isinstance(t, tf.Tensor)]
+  flat = [np.asarray(t) for t in flat] + list(captures)
+  params = []
+  for a in flat:
+    if exact or a.nbytes <= _SYNTH_BYTES:
+      key = "h" + hashlib.sha1(a.tobytes() + str(a.dtype).encode()).hexdigest()
+      store[key] = a
+      params.append(key)
+    else:
+      params.append(
+          dict(
+              shape=a.shape,
+              dtype=a.dtype.name,
+              mean=float(a.mean()),
+              std=float(a.std()),
+          )
+      )
+  with open(os.path.join(out_dir, name + ".json"), "w") as f:
+    json.dump(params, f)
+  if exact:
+    out = tf.nest.flatten(fn(*args))
+    np.savez(
+        os.path.join(out_dir, name + "_cpu.npz"),
+        **{f"o{i}": np.asarray(t) for i, t in enumerate(out)},
+    )
+
+
+_HLO_TYPES = dict(pred="bool", s32="int32", s64="int64", u32="uint32")
+_HLO_TYPES.update(f16="float16", f32="float32", f64="float64")
+
+
+def _hlo_params(fn, args):
+  """(dtype, shape) of each entry parameter of `fn(*args)`'s HLO."""
+  text = fn.experimental_get_compiler_ir(*args)(stage="hlo")
+  layout = re.search(r"entry_computation_layout=\{\((.*?)\)->", text)
+  return [
+      (_HLO_TYPES[t], tuple(int(d) for d in dims.split(",") if d))
+      for t, dims in re.findall(r"(\w+)\[([\d,]*)\]", layout.group(1))
+  ]
+
+
+def _captured_values(fn, args, variables):
+  """Values of what `fn` captures that its HLO takes as parameters.
+
+  XLA takes the flat arguments, then the captured variables in order, then
+  those captured constants it did not fold into the program, in order
+  (matched here by dtype and shape).
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  by_handle = {id(v.handle): v for v in variables}
+  captured = fn.get_concrete_function(*args).captured_inputs
+  values = [
+      np.asarray(by_handle[id(t)].read_value())
+      for t in captured
+      if t.dtype.name == "resource"
+  ]
+  constants = [np.asarray(t) for t in captured if t.dtype.name != "resource"]
+  flat = [np.asarray(t) for t in tf.nest.flatten(args)]
+  params = _hlo_params(fn, args)
+  for dtype, shape in params[len(flat) + len(values) :]:
+    i = next(
+        i
+        for i, c in enumerate(constants)
+        if c.dtype.name == dtype and c.shape == shape
+    )
+    values.append(constants.pop(i))
+  got = [(a.dtype.name, a.shape) for a in flat + values]
+  if got != params:
+    raise ValueError(f"parameters do not match the HLO: {got} vs {params}")
+  return values
+
+
+def _core_args(dist, batch, cond, seed, return_params):
+  """The compiled core's arguments as `sample()` builds them."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  from tfp_fastpixel import distribution  # pylint: disable=g-import-not-at-top
+  from tfp_fastpixel import validation  # pylint: disable=g-import-not-at-top
+
+  h, w, c = dist.image_shape.as_list()
+  cond = validation.conditional_batch(
+      cond, dist.conditional_shape, batch, dist.dtype
+  )
+  weights, gumbel, logistic, observed = dist._traced_inputs(
+      tf.constant(batch),
+      cond,
+      distribution.stateless_seed(seed),
+      (tf.zeros([1, h, w, c], dist.dtype), tf.constant(0)),
+  )
+  return (weights, gumbel, logistic, bool(return_params), observed)
+
+
+def export_row(out_dir, name, batch, exact):
+  """One benchmark row's three programs (and teacher forcing's, if small)."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top
+
+  bench = _load("benchmark", os.path.join(HERE, "benchmark.py"))
+  config = next(c for n, c, b in bench.suites("issue") if n == name)
+  dist, cond = bench._model(config, batch)
+  dist.prepare(batch, cond)  # weight norm's data-dependent init
+  h, w, c = config["image_shape"]
+  os.makedirs(out_dir, exist_ok=True)
+
+  core, store = dist._compiled_core, {}
+  args = _core_args(dist, batch, cond, 1, 0)
+  _save_program(out_dir, "sampler", core, args, (), exact, store)
+  if exact:  # teacher forcing on the device
+    args = _core_args(dist, batch, cond, 3, 1)
+    _save_program(out_dir, "sampler_params", core, args, (), exact, store)
+
+  images = tf.random.stateless_uniform([batch, h, w, c], [4, 5], -1.0, 1.0)
+  inputs = images if cond is None else [images, cond]
+  forward = tf.function(
+      lambda x: dist.network(x, training=False), jit_compile=True
+  )
+  _save_program(
+      out_dir,
+      "forward",
+      forward,
+      (inputs,),
+      _captured_values(forward, (inputs,), dist.network.variables),
+      exact,
+      store,
+  )
+
+  kwargs = {} if cond is None else {"conditional_input": cond}
+  tfp_sample = tf.function(
+      lambda: tfp.distributions.PixelCNN._sample_n(
+          dist, batch, seed=2, **kwargs
+      ),
+      jit_compile=True,
+  )
+  _save_program(
+      out_dir,
+      "tfp",
+      tfp_sample,
+      (),
+      _captured_values(tfp_sample, (), dist.network.variables),
+      exact,
+      store,
+  )
+  np.savez_compressed(os.path.join(out_dir, "arrays.npz"), **store)
+  meta = dict(name=name, batch=batch, height=h, width=w, channels=c)
+  meta["exact"] = exact
+  with open(os.path.join(out_dir, "meta.json"), "w") as f:
+    json.dump(meta, f)
+
+
+def export_enumeration(out_dir):
+  """The tiny enumeration model: its core at 2 x 20,000 draws, and the
+  exact probability of every image under each label."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  sys.path.insert(0, os.path.join(ROOT, "tests"))
+  exactness = _load(
+      "test_exactness", os.path.join(ROOT, "tests", "test_exactness.py")
+  )
+  from conftest import every_image  # pylint: disable=g-import-not-at-top
+
+  config = exactness.CONFIGS[ENUM_CONFIG]
+  dist = exactness._train(config, seed=1234)
+  labels = np.repeat(np.array(exactness.LABELS, np.float32), ENUM_SAMPLES)
+  os.makedirs(out_dir, exist_ok=True)
+  store = {}
+  _save_program(
+      out_dir,
+      "sampler",
+      dist._compiled_core,
+      _core_args(dist, labels.size, tf.constant(labels), 11, 0),
+      (),
+      True,
+      store,
+  )
+  np.savez_compressed(os.path.join(out_dir, "arrays.npz"), **store)
+  images = every_image(config["image_shape"], config["high"])
+  probs = {
+      f"p{label}": np.exp(
+          np.asarray(
+              dist.log_prob(images, conditional_input=float(label)),
+              np.float64,
+          )
+      )
+      for label in exactness.LABELS
+  }
+  np.savez(os.path.join(out_dir, "probs.npz"), labels=labels, **probs)
+  h, w, c = config["image_shape"]
+  meta = dict(name=ENUM_CONFIG, batch=int(labels.size), height=h, width=w)
+  meta.update(channels=c, high=config["high"])
+  with open(os.path.join(out_dir, "meta.json"), "w") as f:
+    json.dump(meta, f)
+
+
+# -- run (JAX only) --------------------------------------------------------
+
+
+def _run_program(backend, device, path, arrays, repeats):
+  """Compiles and times one exported program on `device`."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from jax._src.lib import xla_client  # pylint: disable=g-import-not-at-top
+
+  with gzip.open(path + ".pb.gz", "rb") as f:
+    module = xla_client._xla.mlir.hlo_to_stablehlo(f.read())
+  start = time.perf_counter()
+  exe = backend.compile_and_load(
+      module, xla_client.DeviceList((device,)), xla_client.CompileOptions()
+  )
+  compile_s = time.perf_counter() - start
+  rng = np.random.default_rng(0)
+  with open(path + ".json") as f:
+    args = [
+        arrays[p]
+        if isinstance(p, str)
+        else rng.normal(p["mean"], p["std"], p["shape"]).astype(p["dtype"])
+        for p in json.load(f)
+    ]
+  args = [jax.device_put(a, device) for a in args]
+
+  def call():
+    # TF's programs may donate argument buffers: fresh copies, untimed.
+    fresh = [jax.numpy.array(a, copy=True) for a in args]
+    jax.block_until_ready(fresh)
+    start = time.perf_counter()
+    out = exe.execute(fresh)
+    jax.block_until_ready(out)
+    return out, time.perf_counter() - start
+
+  out, first = call()
+  times = [call()[1] for _ in range(repeats)]
+  return dict(
+      compile=compile_s,
+      first=first,
+      steady=float(np.median(times)),
+      times=times,
+      hlo=exe.hlo_modules()[0].to_string(),
+      outputs=[np.asarray(o) for o in out],
+  )
+
+
+def run(args):
+  import jax  # pylint: disable=g-import-not-at-top
+  from jax._src import xla_bridge  # pylint: disable=g-import-not-at-top
+
+  op_counts = _load(
+      "op_counts", os.path.join(ROOT, "tfp_fastpixel", "op_counts.py")
+  )
+  backend = xla_bridge.get_backend()
+  device = backend.local_devices()[0]
+  os.makedirs(args.out, exist_ok=True)
+  results = dict(
+      date=time.strftime("%Y-%m-%d"),
+      device=f"{device.platform}: {getattr(device, 'device_kind', device)}",
+      jax=jax.__version__,
+      rows={},
+  )
+  outputs = {}
+  repeats = dict(sampler=5, sampler_params=1, forward=20, tfp=2)
+  rows = [d for d, _, _ in ROWS]
+  for row in rows[:1] + [ENUM_DIR] + rows[1:]:  # the exactness checks first
+    row_dir = os.path.join(args.dir, row)
+    if not os.path.isdir(row_dir):
+      continue
+    with open(os.path.join(row_dir, "meta.json")) as f:
+      meta = json.load(f)
+    results["rows"][row] = dict(meta=meta)
+    with np.load(os.path.join(row_dir, "arrays.npz")) as data:
+      arrays = {k: data[k] for k in data.files}
+    for prog in ["sampler"] if row == ENUM_DIR else list(repeats):
+      path = os.path.join(row_dir, prog)
+      if not os.path.exists(path + ".pb.gz"):
+        continue
+      reps = 1 if row == ENUM_DIR else repeats[prog]
+      r = _run_program(backend, device, path, arrays, reps)
+      if prog.startswith("sampler"):
+        r["ops"], r["work"] = op_counts.xla_ops_per_pixel(
+            r["hlo"], meta["height"], meta["width"]
+        )
+      if meta.get("exact", True):
+        for i, o in enumerate(r["outputs"]):
+          outputs[f"{row}.{prog}.{i}"] = o
+      del r["hlo"], r["outputs"]
+      results["rows"][row][prog] = r
+      print(row, prog, json.dumps(r), flush=True)
+      # Written after every program: a run cut short still reports.
+      with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+      np.savez(os.path.join(args.out, "outputs.npz"), **outputs)
+  return 0
+
+
+# -- report (TensorFlow) ---------------------------------------------------
+
+
+def _outputs(path):
+  with np.load(path) as data:
+    return {k: data[k] for k in data.files}
+
+
+def _teacher_forcing(row_dir, device_out):
+  """Max |device's per-pixel params - one network pass on its samples|."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  from tfp_fastpixel import mixture  # pylint: disable=g-import-not-at-top
+
+  bench = _load("benchmark", os.path.join(HERE, "benchmark.py"))
+  with open(os.path.join(row_dir, "meta.json")) as f:
+    meta = json.load(f)
+  config = next(c for n, c, _ in bench.suites("issue") if n == meta["name"])
+  dist, cond = bench._model(config, meta["batch"])
+  dist.prepare(meta["batch"], cond)
+  samples, raw = device_out
+  params = mixture.split_params(
+      tf.constant(raw), dist.image_shape[-1], dist._components
+  )
+  x = mixture.to_network_scale(tf.constant(samples), *dist._pixel_range)
+  reference = dist.network(x if cond is None else [x, cond], training=False)
+  return max(
+      float(tf.reduce_max(tf.abs(p - r))) for p, r in zip(params, reference)
+  )
+
+
+def _enumeration(row_dir, samples):
+  """Chi-square p-value of the device's draws, per label."""
+  sys.path.insert(0, os.path.join(ROOT, "tests"))
+  exactness = _load(
+      "test_exactness", os.path.join(ROOT, "tests", "test_exactness.py")
+  )
+  config = exactness.CONFIGS[ENUM_CONFIG]
+  probs = _outputs(os.path.join(row_dir, "probs.npz"))
+  out = {}
+  for label in exactness.LABELS:
+    mine = samples[probs["labels"] == label]
+    out[label] = exactness._gof(mine, probs[f"p{label}"], config)[0]
+  return out
+
+
+def report(args):
+  with open(os.path.join(args.results, "results.json")) as f:
+    results = json.load(f)
+  device_out = _outputs(os.path.join(args.results, "outputs.npz"))
+  lines = [
+      f"{results['date']}, {results['device']}, XLA from JAX "
+      f"{results['jax']}; programs exported by `benchmarks/xla_gpu.py`",
+      "",
+      "| model | batch | 1 forward (s) | TFP sample (s) | kernels/px (all) |"
+      " compile (s) | steady (s) | sampler / forward | vs TFP | "
+      "pixels equal to CPU's |",
+      "|---|---|---|---|---|---|---|---|---|---|",
+  ]
+  for row, name, batch in ROWS:
+    r = results["rows"].get(row)
+    if not r or "sampler" not in r:
+      continue
+    s, fwd = r["sampler"], r.get("forward")
+    tfp_s = r.get("tfp")
+    equal = "- (synthetic weights)"
+    if r["meta"]["exact"]:
+      cpu = _outputs(os.path.join(args.dir, row, "sampler_cpu.npz"))["o0"]
+      same = np.mean(cpu == device_out[f"{row}.sampler.0"])
+      equal = f"{100 * same:.2f}%"
+    f_s = fwd["steady"] if fwd else float("nan")
+    t_s = tfp_s["steady"] if tfp_s else float("nan")
+    lines.append(
+        f"| {name} | {batch} | {f_s:.4f} | {t_s:.3f} | "
+        f"{s['ops']:.0f} ({s['work']:.0f}) | {s['compile']:.1f} | "
+        f"{s['steady']:.4f} | {s['steady'] / f_s:.1f}x | "
+        f"**{t_s / s['steady']:.0f}x** | {equal} |"
+    )
+  checks = []
+  for prog in ("forward",):
+    row = "small_b8"
+    if f"{row}.{prog}.0" not in device_out:
+      continue
+    cpu = _outputs(os.path.join(args.dir, row, f"{prog}_cpu.npz"))
+    worst = max(
+        float(np.max(np.abs(v - device_out[f"{row}.{prog}.{k[1:]}"])))
+        for k, v in cpu.items()
+    )
+    checks.append(f"{prog} (small model): max |device - CPU| {worst:.2e}")
+  key = "small_b8.sampler_params"
+  if f"{key}.0" in device_out:
+    worst = _teacher_forcing(
+        os.path.join(args.dir, "small_b8"),
+        (device_out[f"{key}.0"], device_out[f"{key}.1"]),
+    )
+    checks.append(f"teacher forcing (small model): max error {worst:.2e}")
+  key = f"{ENUM_DIR}.sampler.0"
+  if key in device_out:
+    p = _enumeration(os.path.join(args.dir, ENUM_DIR), device_out[key])
+    checks.append(
+        "enumeration chi-square (2x2, 256 images, 20,000 draws per label): "
+        + ", ".join(f"label {k} p={v:.3g}" for k, v in p.items())
+    )
+  lines += [""] + [f"- {c}" for c in checks]
+  text = "\n".join(lines) + "\n"
+  print(text)
+  if args.out:
+    with open(args.out, "w") as f:
+      f.write(text)
+    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+      json.dump(dict(results, checks=checks), f, indent=1)
+  return 0
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+  )
+  parser.add_argument("step", choices=["export", "run", "report"])
+  parser.add_argument("--dir", required=True, help="exported programs")
+  parser.add_argument("--out", help="run: results folder; report: markdown")
+  parser.add_argument("--results", help="report: the run's results folder")
+  parser.add_argument(
+      "--only", help="export: only rows whose folder contains this"
+  )
+  args = parser.parse_args(argv)
+  if args.step == "export":
+    for row, name, batch in ROWS:
+      if not args.only or args.only in row:
+        export_row(os.path.join(args.dir, row), name, batch, name == "small")
+        print("exported", row, flush=True)
+    if not args.only or args.only in ENUM_DIR:
+      export_enumeration(os.path.join(args.dir, ENUM_DIR))
+      print("exported", ENUM_DIR, flush=True)
+    return 0
+  if args.step == "run":
+    return run(args)
+  return report(args)
+
+
+if __name__ == "__main__":
+  sys.exit(main())
