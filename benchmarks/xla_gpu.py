@@ -21,8 +21,8 @@ programs are exported and timed on the same device:
   and the prepared weights are its arguments, as in the live path);
 * `forward`: one pass of the network, compiled by XLA;
 * `tfp`: TFP's `sample()`, compiled by XLA (the whole network per pixel);
-  timed only: the constants it captures are matched to XLA's parameters
-  by type, which need not be their order, so its draws are not compared.
+  timed only, on values of its parameters' types and shapes (the order of
+  the constants it captures among XLA's parameters is not TF's).
 
 So "sampler / forward" and "vs TFP" compare programs compiled by one
 compiler on one device. Kernels per pixel are counted in the optimised HLO
@@ -81,7 +81,7 @@ def _load(name, path):
 # -- export (TensorFlow) ---------------------------------------------------
 
 
-def _save_program(out_dir, name, fn, args, captures, exact, store):
+def _save_program(out_dir, name, fn, args, captures, exact, store, highest):
   """`fn(*args)`'s HLO module (gzipped proto), the list of its arguments,
   and its outputs here (`<name>_cpu.npz`) when `exact`.
 
@@ -97,10 +97,16 @@ def _save_program(out_dir, name, fn, args, captures, exact, store):
 
   hlo = fn.experimental_get_compiler_ir(*args)(stage="hlo_serialized")
   with gzip.open(os.path.join(out_dir, name + ".pb.gz"), "wb") as f:
-    f.write(hlo)
+    f.write(_rewrite(hlo, highest))
+  params = []
+  if captures is None:  # timing only: values of the parameters' types
+    for dtype, shape in _hlo_params(fn, args):
+      params.append(dict(shape=shape, dtype=dtype, mean=0.0, std=0.05))
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
+      json.dump(params, f)
+    return
   flat = [t for t in tf.nest.flatten(args) if isinstance(t, tf.Tensor)]
   flat = [np.asarray(t) for t in flat] + list(captures)
-  params = []
   for a in flat:
     if exact or a.nbytes <= _SYNTH_BYTES:
       key = "h" + hashlib.sha1(a.tobytes() + str(a.dtype).encode()).hexdigest()
@@ -139,6 +145,37 @@ def _hlo_params(fn, args):
   ]
 
 
+def _rewrite(serialized, highest=False):
+  """The HLO module with each `copy` made a same-shape `reshape`, and with
+  `highest`, every dot and convolution at full float32 precision.
+
+  A copy and a same-shape reshape both pass the value through. TF returns
+  updated variables (weight norm writes its kernels) through copies, which
+  JAX's GPU compiler refuses to legalise from StableHLO; the reshape it
+  accepts, and XLA removes it. On a GPU, XLA runs float32 products at
+  DEFAULT precision in TensorFloat-32, as TF does by default: fine for
+  speed, but teacher forcing then measures TF32's rounding (about 1e-3),
+  not the caches.
+  """
+  try:
+    from tensorflow.compiler.xla import xla_data_pb2  # pylint: disable=g-import-not-at-top
+    from tensorflow.compiler.xla.service import hlo_pb2  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    from local_xla.xla import xla_data_pb2  # pylint: disable=g-import-not-at-top
+    from local_xla.xla.service import hlo_pb2  # pylint: disable=g-import-not-at-top
+
+  module = hlo_pb2.HloModuleProto.FromString(serialized)
+  full = xla_data_pb2.PrecisionConfig.HIGHEST
+  for computation in module.computations:
+    for instruction in computation.instructions:
+      if instruction.opcode == "copy":
+        instruction.opcode = "reshape"
+      elif highest and instruction.opcode in ("dot", "convolution"):
+        del instruction.precision_config.operand_precision[:]
+        instruction.precision_config.operand_precision.extend([full, full])
+  return module.SerializeToString()
+
+
 def _captured_values(fn, args, variables):
   """Values of what `fn` captures that its HLO takes as parameters.
 
@@ -159,12 +196,12 @@ def _captured_values(fn, args, variables):
   flat = [np.asarray(t) for t in tf.nest.flatten(args)]
   params = _hlo_params(fn, args)
   for dtype, shape in params[len(flat) + len(values) :]:
-    i = next(
+    match = [
         i
         for i, c in enumerate(constants)
         if c.dtype.name == dtype and c.shape == shape
-    )
-    values.append(constants.pop(i))
+    ]
+    values.append(constants.pop(match[0]))
   got = [(a.dtype.name, a.shape) for a in flat + values]
   if got != params:
     raise ValueError(f"parameters do not match the HLO: {got} vs {params}")
@@ -191,7 +228,7 @@ def _core_args(dist, batch, cond, seed, return_params):
   return (weights, gumbel, logistic, bool(return_params), observed)
 
 
-def export_row(out_dir, name, batch, exact):
+def export_row(out_dir, name, batch, exact, highest):
   """One benchmark row's three programs (and teacher forcing's, if small)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top
@@ -205,10 +242,12 @@ def export_row(out_dir, name, batch, exact):
 
   core, store = dist._compiled_core, {}
   args = _core_args(dist, batch, cond, 1, 0)
-  _save_program(out_dir, "sampler", core, args, (), exact, store)
+  _save_program(out_dir, "sampler", core, args, (), exact, store, highest)
   if exact:  # teacher forcing on the device
     args = _core_args(dist, batch, cond, 3, 1)
-    _save_program(out_dir, "sampler_params", core, args, (), exact, store)
+    _save_program(
+        out_dir, "sampler_params", core, args, (), exact, store, highest
+    )
 
   images = tf.random.stateless_uniform([batch, h, w, c], [4, 5], -1.0, 1.0)
   inputs = images if cond is None else [images, cond]
@@ -223,6 +262,7 @@ def export_row(out_dir, name, batch, exact):
       _captured_values(forward, (inputs,), dist.network.variables),
       exact,
       store,
+      highest,
   )
 
   kwargs = {} if cond is None else {"conditional_input": cond}
@@ -232,23 +272,15 @@ def export_row(out_dir, name, batch, exact):
       ),
       jit_compile=True,
   )
-  _save_program(
-      out_dir,
-      "tfp",
-      tfp_sample,
-      (),
-      _captured_values(tfp_sample, (), dist.network.variables),
-      exact,
-      store,
-  )
+  _save_program(out_dir, "tfp", tfp_sample, (), None, False, store, highest)
   np.savez_compressed(os.path.join(out_dir, "arrays.npz"), **store)
   meta = dict(name=name, batch=batch, height=h, width=w, channels=c)
-  meta["exact"] = exact
+  meta.update(exact=exact, highest_precision=highest)
   with open(os.path.join(out_dir, "meta.json"), "w") as f:
     json.dump(meta, f)
 
 
-def export_enumeration(out_dir):
+def export_enumeration(out_dir, highest):
   """The tiny enumeration model: its core at 2 x 20,000 draws, and the
   exact probability of every image under each label."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -272,6 +304,7 @@ def export_enumeration(out_dir):
       (),
       True,
       store,
+      highest,
   )
   np.savez_compressed(os.path.join(out_dir, "arrays.npz"), **store)
   images = every_image(config["image_shape"], config["high"])
@@ -287,7 +320,7 @@ def export_enumeration(out_dir):
   np.savez(os.path.join(out_dir, "probs.npz"), labels=labels, **probs)
   h, w, c = config["image_shape"]
   meta = dict(name=ENUM_CONFIG, batch=int(labels.size), height=h, width=w)
-  meta.update(channels=c, high=config["high"])
+  meta.update(channels=c, high=config["high"], highest_precision=highest)
   with open(os.path.join(out_dir, "meta.json"), "w") as f:
     json.dump(meta, f)
 
@@ -371,7 +404,13 @@ def run(args):
       if not os.path.exists(path + ".pb.gz"):
         continue
       reps = 1 if row == ENUM_DIR else repeats[prog]
-      r = _run_program(backend, device, path, arrays, reps)
+      try:
+        r = _run_program(backend, device, path, arrays, reps)
+      except Exception as e:  # pylint: disable=broad-except
+        # One program's failure must not lose the others' results.
+        results["rows"][row][prog] = dict(error=str(e)[:2000])
+        print(row, prog, "failed:", str(e)[:2000], flush=True)
+        continue
       if prog.startswith("sampler"):
         r["ops"], r["work"] = op_counts.xla_ops_per_pixel(
             r["hlo"], meta["height"], meta["width"]
@@ -435,13 +474,21 @@ def _enumeration(row_dir, samples):
   return out
 
 
+def _fmt(value, spec, suffix=""):
+  return "-" if value is None else f"{value:{spec}}{suffix}"
+
+
 def report(args):
   with open(os.path.join(args.results, "results.json")) as f:
     results = json.load(f)
   device_out = _outputs(os.path.join(args.results, "outputs.npz"))
+  highest = any(
+      r["meta"].get("highest_precision") for r in results["rows"].values()
+  )
   lines = [
       f"{results['date']}, {results['device']}, XLA from JAX "
-      f"{results['jax']}; programs exported by `benchmarks/xla_gpu.py`",
+      f"{results['jax']}; programs exported by `benchmarks/xla_gpu.py`"
+      + ("; float32 products at full precision" if highest else ""),
       "",
       "| model | batch | 1 forward (s) | TFP sample (s) | kernels/px (all) |"
       " compile (s) | steady (s) | sampler / forward | vs TFP | "
@@ -459,13 +506,13 @@ def report(args):
       cpu = _outputs(os.path.join(args.dir, row, "sampler_cpu.npz"))["o0"]
       same = np.mean(cpu == device_out[f"{row}.sampler.0"])
       equal = f"{100 * same:.2f}%"
-    f_s = fwd["steady"] if fwd else float("nan")
-    t_s = tfp_s["steady"] if tfp_s else float("nan")
+    f_s = fwd["steady"] if fwd and "steady" in fwd else None
+    t_s = tfp_s["steady"] if tfp_s and "steady" in tfp_s else None
     lines.append(
-        f"| {name} | {batch} | {f_s:.4f} | {t_s:.3f} | "
+        f"| {name} | {batch} | {_fmt(f_s, '.4f')} | {_fmt(t_s, '.3f')} | "
         f"{s['ops']:.0f} ({s['work']:.0f}) | {s['compile']:.1f} | "
-        f"{s['steady']:.4f} | {s['steady'] / f_s:.1f}x | "
-        f"**{t_s / s['steady']:.0f}x** | {equal} |"
+        f"{s['steady']:.4f} | {_fmt(f_s and s['steady'] / f_s, '.1f', 'x')} | "
+        f"**{_fmt(t_s and t_s / s['steady'], '.0f', 'x')}** | {equal} |"
     )
   checks = []
   for prog in ("forward",):
@@ -512,16 +559,31 @@ def main(argv=None):
   parser.add_argument("--out", help="run: results folder; report: markdown")
   parser.add_argument("--results", help="report: the run's results folder")
   parser.add_argument(
-      "--only", help="export: only rows whose folder contains this"
+      "--only",
+      help="export: only rows whose folder contains one of these (a,b,..)",
+  )
+  parser.add_argument(
+      "--highest_precision",
+      action="store_true",
+      help="export: float32 products at full precision (no TF32 on a GPU)",
   )
   args = parser.parse_args(argv)
   if args.step == "export":
+    only = args.only.split(",") if args.only else None
     for row, name, batch in ROWS:
-      if not args.only or args.only in row:
-        export_row(os.path.join(args.dir, row), name, batch, name == "small")
+      if not only or any(o in row for o in only):
+        export_row(
+            os.path.join(args.dir, row),
+            name,
+            batch,
+            name == "small",
+            args.highest_precision,
+        )
         print("exported", row, flush=True)
-    if not args.only or args.only in ENUM_DIR:
-      export_enumeration(os.path.join(args.dir, ENUM_DIR))
+    if not only or any(o in ENUM_DIR for o in only):
+      export_enumeration(
+          os.path.join(args.dir, ENUM_DIR), args.highest_precision
+      )
       print("exported", ENUM_DIR, flush=True)
     return 0
   if args.step == "run":
