@@ -399,7 +399,8 @@ def run(args):
     results["rows"][row] = dict(meta=meta)
     with np.load(os.path.join(row_dir, "arrays.npz")) as data:
       arrays = {k: data[k] for k in data.files}
-    for prog in ["sampler"] if row == ENUM_DIR else list(repeats):
+    progs = ["sampler"] if row == ENUM_DIR else list(repeats)
+    for prog in [p for p in progs if not args.programs or p in args.programs]:
       path = os.path.join(row_dir, prog)
       if not os.path.exists(path + ".pb.gz"):
         continue
@@ -415,6 +416,9 @@ def run(args):
         r["ops"], r["work"] = op_counts.xla_ops_per_pixel(
             r["hlo"], meta["height"], meta["width"]
         )
+        if args.save_hlo:  # the device's optimised program, for reading
+          with gzip.open(os.path.join(args.out, f"{row}.hlo.gz"), "wt") as f:
+            f.write(r["hlo"])
       if meta.get("exact", True):
         for i, o in enumerate(r["outputs"]):
           outputs[f"{row}.{prog}.{i}"] = o
@@ -563,11 +567,20 @@ def main(argv=None):
       help="export: only rows whose folder contains one of these (a,b,..)",
   )
   parser.add_argument(
+      "--programs", help="run: only these programs (sampler,forward,...)"
+  )
+  parser.add_argument(
+      "--save_hlo",
+      action="store_true",
+      help="run: also save each sampler's optimised HLO (<row>.hlo.gz)",
+  )
+  parser.add_argument(
       "--highest_precision",
       action="store_true",
       help="export: float32 products at full precision (no TF32 on a GPU)",
   )
   args = parser.parse_args(argv)
+  args.programs = args.programs.split(",") if args.programs else None
   if args.step == "export":
     only = args.only.split(",") if args.only else None
     for row, name, batch in ROWS:
