@@ -33,7 +33,7 @@ Exactness on the device, checked in `report` against TensorFlow here:
 * teacher forcing: the small model's core with `return_params=True`; the
   parameters the device used at every pixel vs one network pass, run here
   on the device's samples;
-* enumeration: the 2x2 three-level model of `tests/test_exactness.py`,
+* enumeration: the 2x2 two-level model of `tests/test_exactness.py`,
   trained here, 20,000 draws per label on the device, chi-square against
   `log_prob` over all 256 images;
 * agreement: the fraction of pixels the device draws equal to the CPU's,
