@@ -493,6 +493,17 @@ def report(args):
       f"{results['date']}, {results['device']}, XLA from JAX "
       f"{results['jax']}; programs exported by `benchmarks/xla_gpu.py`"
       + ("; float32 products at full precision" if highest else ""),
+  ]
+  tfp_runs = {}
+  if args.tfp_results:  # TFP's program does not depend on this package
+    with open(os.path.join(args.tfp_results, "results.json")) as f:
+      earlier = json.load(f)
+    tfp_runs = {k: r["tfp"] for k, r in earlier["rows"].items() if "tfp" in r}
+    lines.append(
+        f"TFP sample: from the run of {earlier['date']} in "
+        f"`{args.tfp_results}` (the same TFP program and weights)"
+    )
+  lines += [
       "",
       "| model | batch | 1 forward (s) | TFP sample (s) | kernels/px (all) |"
       " compile (s) | steady (s) | sampler / forward | vs TFP | "
@@ -504,7 +515,7 @@ def report(args):
     if not r or "sampler" not in r:
       continue
     s, fwd = r["sampler"], r.get("forward")
-    tfp_s = r.get("tfp")
+    tfp_s = r.get("tfp", tfp_runs.get(row))
     equal = "- (synthetic weights)"
     if r["meta"]["exact"]:
       cpu = _outputs(os.path.join(args.dir, row, "sampler_cpu.npz"))["o0"]
@@ -562,6 +573,10 @@ def main(argv=None):
   parser.add_argument("--dir", required=True, help="exported programs")
   parser.add_argument("--out", help="run: results folder; report: markdown")
   parser.add_argument("--results", help="report: the run's results folder")
+  parser.add_argument(
+      "--tfp_results",
+      help="report: take TFP's timings from this earlier run's folder",
+  )
   parser.add_argument(
       "--only",
       help="export: only rows whose folder contains one of these (a,b,..)",
