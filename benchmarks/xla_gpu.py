@@ -236,6 +236,7 @@ def export_row(out_dir, name, batch, exact, highest):
   bench = _load("benchmark", os.path.join(HERE, "benchmark.py"))
   config = next(c for n, c, b in bench.suites("issue") if n == name)
   dist, cond = bench._model(config, batch)
+  dist._pack_caches = True  # the core as traced on a GPU
   dist.prepare(batch, cond)  # weight norm's data-dependent init
   h, w, c = config["image_shape"]
   os.makedirs(out_dir, exist_ok=True)
@@ -293,6 +294,7 @@ def export_enumeration(out_dir, highest):
 
   config = exactness.CONFIGS[ENUM_CONFIG]
   dist = exactness._train(config, seed=1234)
+  dist._pack_caches = True  # the core as traced on a GPU
   labels = np.repeat(np.array(exactness.LABELS, np.float32), ENUM_SAMPLES)
   os.makedirs(out_dir, exist_ok=True)
   store = {}

@@ -235,22 +235,22 @@ def _gof(samples, probs, config):
   return chi_square_pvalue(counts, NUM_SAMPLES * probs / probs.sum())
 
 
-@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
+# "xla_packed": the compiled core as a GPU gets it (each level's pixel
+# caches as one tensor), forced here on the CPU.
+@pytest.mark.parametrize("path", ["graph", "xla", "xla_packed"])
 @pytest.mark.parametrize("label", LABELS)
-def test_fast_sampler_matches_log_prob(trained, label, jit_compile):
+def test_fast_sampler_matches_log_prob(trained, label, path):
   name, config, trained_dist, probs = trained
+  jit_compile = path != "graph"
   dist = from_pixelcnn(trained_dist, jit_compile=jit_compile)
+  dist._pack_caches = path == "xla_packed"
   assert dist.uses_xla() == jit_compile
   start = time.time()
-  # A different seed per path: two independent tests, not one repeated.
-  samples = dist.sample(
-      NUM_SAMPLES,
-      seed=100 + label + 10 * jit_compile,
-      conditional_input=float(label),
-  )
+  # A different seed per path: independent tests, not one repeated.
+  seed = 100 + label + 10 * ["graph", "xla", "xla_packed"].index(path)
+  samples = dist.sample(NUM_SAMPLES, seed=seed, conditional_input=float(label))
   elapsed = time.time() - start
   p, stat, df = _gof(samples, probs[label], config)
-  path = "XLA" if jit_compile else "graph"
   print(
       f"\n[{name}] label {label}: fast sampler ({path}) p={p:.3g} "
       f"(chi2={stat:.1f}, df={df}, {elapsed:.1f}s)"

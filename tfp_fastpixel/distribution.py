@@ -99,6 +99,9 @@ class FastPixelCNN(tfd.PixelCNN):
         self._xla_core, autograph=False, jit_compile=True, reduce_retracing=True
     )
     self._xla_fns = {}  # see _xla_sampler
+    # Whether the compiled core packs each level's caches into one tensor
+    # (None: on a GPU or TPU). Read when the core is traced.
+    self._pack_caches = None
     self.trace_count = 0  # how often the generator was traced (for tests)
 
   # TFP's settings, read from its public `parameters` (TFP's private
@@ -439,8 +442,23 @@ class FastPixelCNN(tfd.PixelCNN):
     )
 
   def _xla_core(self, weights, gumbel, logistic, return_params, observed):
+    # Packed caches: 42% off a QuickDraw batch on an H200 (its copies of
+    # loop state are launches), but 6-11% more for the small model's CPU
+    # program, so only where an accelerator runs the core.
+    pack = self._pack_caches
+    if pack is None:
+      pack = bool(
+          tf.config.list_logical_devices("GPU")
+          or tf.config.list_logical_devices("TPU")
+      )
     return self._generator.generate(
-        weights, gumbel, logistic, return_params, carry=True, observed=observed
+        weights,
+        gumbel,
+        logistic,
+        return_params,
+        carry=True,
+        observed=observed,
+        pack=pack,
     )
 
   def _traced_inputs(self, n, cond, seed, observed):

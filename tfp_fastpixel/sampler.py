@@ -19,7 +19,7 @@ same program runs in graph mode and under XLA.
 Per level and per pixel, the row-wide parts of all horizontal convolutions
 are read with one gather and one split; their inputs are recorded (for the
 next row's row-wide parts) with one concat, and all levels with one write.
-Under XLA each level's pixel caches also travel as one tensor
+On accelerators each level's pixel caches also travel as one tensor
 (`_CacheLayout`), so that the pixel loop and its conds move a few buffers
 rather than dozens: XLA copies loop and conditional state it cannot update
 in place, and on a GPU every copy is a launch.
@@ -476,6 +476,7 @@ class CachedGenerator:
       progress=None,
       carry=False,
       observed=None,
+      pack=False,
   ):
     """Draws `B` images, given all their noise.
 
@@ -495,6 +496,9 @@ class CachedGenerator:
         `num_observed` pixels in raster order take `values` instead of
         being drawn, and feed the caches as drawn pixels would (the rest
         is then drawn from p(rest | observed prefix)).
+      pack: each level's pixel caches travel as one tensor (`_CacheLayout`):
+        on a GPU, XLA's copies of loop and conditional state are launches,
+        and packing removes most of them; the draws are the same.
 
     Returns:
       samples: [B, H, W, C] integer pixel values (as `dtype`).
@@ -559,6 +563,7 @@ class CachedGenerator:
           return_params,
           carry,
           known,
+          pack,
       )
       images = images.write(i, pixels)
       if return_params:
@@ -602,6 +607,7 @@ class CachedGenerator:
       return_params,
       carry,
       known,
+      pack,
   ):
     """The pixel loop of one full-resolution row.
 
@@ -620,8 +626,7 @@ class CachedGenerator:
         for convs in self.records.values()
         for c in convs
     }
-    # Under XLA (carry), each level's caches travel as one tensor.
-    layout = _CacheLayout(self.records, cache) if carry else None
+    layout = _CacheLayout(self.records, cache) if pack else None
     if layout is not None:
       cache = {k: layout.pack(cache, k) for k in self.records}
     records = tf.TensorArray(dtype, size=self.width)
