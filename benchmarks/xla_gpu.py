@@ -498,7 +498,7 @@ def report(args):
   ]
   tfp_runs = {}
   if args.tfp_results:  # TFP's program does not depend on this package
-    with open(os.path.join(args.tfp_results, "results.json")) as f:
+    with open(args.tfp_results) as f:
       earlier = json.load(f)
     tfp_runs = {k: r["tfp"] for k, r in earlier["rows"].items() if "tfp" in r}
     lines.append(
@@ -577,7 +577,8 @@ def main(argv=None):
   parser.add_argument("--results", help="report: the run's results folder")
   parser.add_argument(
       "--tfp_results",
-      help="report: take TFP's timings from this earlier run's folder",
+      help="report: take TFP's timings from this earlier run's JSON "
+      "(results.json, or a report's .json)",
   )
   parser.add_argument(
       "--only",
