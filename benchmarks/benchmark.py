@@ -40,7 +40,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_fastpixel import FastPixelCNN
-from tfp_fastpixel import mixture
 from tfp_fastpixel import op_counts
 
 tfd = tfp.distributions
@@ -92,32 +91,13 @@ def _path(dist, batch, kwargs, xla, h, w, count_ops):
   out = dict(compile=max(first - steady, 0.0), steady=steady)
   if not count_ops:
     return out
-  cond = kwargs.get("conditional_input")
-  cond = None if cond is None else tf.reshape(cond, [batch, -1])
-  # Sampling runs as completion with nothing observed (one program), with
-  # one blank image broadcast to the batch.
-  blank = tf.zeros([1, h, w, dist.image_shape[-1]], dist.dtype)
-  observed = (blank, tf.constant(0))
   if xla:
-    gumbel, logistic = mixture.noise(
-        tf.constant([0, 0]),
-        [h, w, batch],
-        dist.parameters["num_logistic_mix"],
-        dist.image_shape[-1],
-        dist.dtype,
-    )
-    hlo = dist._compiled_core.experimental_get_compiler_ir(
-        dist._generator.read_weights(cond),
-        gumbel,
-        logistic,
-        False,
-        (
-            tf.transpose(tf.tile(blank, [batch, 1, 1, 1]), [1, 2, 0, 3]),
-            observed[1],
-        ),
-    )(stage="optimized_hlo")
+    core, args = dist.core_program(batch, 0, kwargs.get("conditional_input"))
+    hlo = core.experimental_get_compiler_ir(*args)(stage="optimized_hlo")
     out["ops"], out["work"] = op_counts.xla_ops_per_pixel(hlo, h, w)
   else:
+    cond = kwargs.get("conditional_input")
+    cond = None if cond is None else tf.reshape(cond, [batch, -1])
     fn = dist._generate.get_concrete_function(
         tf.constant(batch),
         cond,
@@ -125,7 +105,7 @@ def _path(dist, batch, kwargs, xla, h, w, count_ops):
         False,
         False,
         False,
-        observed,
+        dist._nothing_observed(),
     )
     out["ops"] = op_counts.graph_ops_per_pixel(fn, h, w)
   return out

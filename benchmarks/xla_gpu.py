@@ -45,12 +45,12 @@ small model's and the enumeration model's on their real ones.
 """
 
 import argparse
+import functools
 import gzip
 import hashlib
 import importlib.util
 import json
 import os
-import re
 import sys
 import time
 
@@ -70,8 +70,9 @@ ENUM_SAMPLES = 20_000  # per label, as tests/test_exactness.py
 _SYNTH_BYTES = 1 << 16
 
 
+@functools.lru_cache(maxsize=None)
 def _load(name, path):
-  """A module from a file, without importing its package."""
+  """A module from a file, without importing its package (once)."""
   spec = importlib.util.spec_from_file_location(name, path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
@@ -81,32 +82,35 @@ def _load(name, path):
 # -- export (TensorFlow) ---------------------------------------------------
 
 
-def _save_program(out_dir, name, fn, args, captures, exact, store, highest):
+def _save_program(out_dir, name, fn, args, variables, exact, store, highest):
   """`fn(*args)`'s HLO module (gzipped proto), the list of its arguments,
   and its outputs here (`<name>_cpu.npz`) when `exact`.
 
   XLA's entry parameters are the flat arguments, then `fn`'s captured
-  inputs (`_captured_values`). Argument values go into `store` (by content,
-  so programs of one model share their weights). Unless `exact`, arguments
-  over `_SYNTH_BYTES` are kept as shape, dtype, mean and spread only, and
-  `run` draws values like them: the big models' weights would not travel
-  (tens of MB), and a program whose loops have fixed trip counts takes the
-  same time on any values.
+  inputs (`_captured_values`, among `variables`; None: timing only, on
+  values of the parameters' types). Argument values go into `store` (by
+  content, so programs of one model share their weights). Unless `exact`,
+  arguments over `_SYNTH_BYTES` are kept as shape, dtype, mean and spread
+  only, and `run` draws values like them: the big models' weights would
+  not travel (tens of MB), and a program whose loops have fixed trip
+  counts takes the same time on any values.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
   hlo = fn.experimental_get_compiler_ir(*args)(stage="hlo_serialized")
+  module, types = _rewrite(hlo, highest)
   with gzip.open(os.path.join(out_dir, name + ".pb.gz"), "wb") as f:
-    f.write(_rewrite(hlo, highest))
+    f.write(module)
   params = []
-  if captures is None:  # timing only: values of the parameters' types
-    for dtype, shape in _hlo_params(fn, args):
+  if variables is None:  # timing only: values of the parameters' types
+    for dtype, shape in types:
       params.append(dict(shape=shape, dtype=dtype, mean=0.0, std=0.05))
     with open(os.path.join(out_dir, name + ".json"), "w") as f:
       json.dump(params, f)
     return
   flat = [t for t in tf.nest.flatten(args) if isinstance(t, tf.Tensor)]
-  flat = [np.asarray(t) for t in flat] + list(captures)
+  flat = [np.asarray(t) for t in flat]
+  flat += _captured_values(fn, args, variables, types)
   for a in flat:
     if exact or a.nbytes <= _SYNTH_BYTES:
       key = "h" + hashlib.sha1(a.tobytes() + str(a.dtype).encode()).hexdigest()
@@ -135,19 +139,10 @@ _HLO_TYPES = dict(pred="bool", s32="int32", s64="int64", u32="uint32")
 _HLO_TYPES.update(f16="float16", f32="float32", f64="float64")
 
 
-def _hlo_params(fn, args):
-  """(dtype, shape) of each entry parameter of `fn(*args)`'s HLO."""
-  text = fn.experimental_get_compiler_ir(*args)(stage="hlo")
-  layout = re.search(r"entry_computation_layout=\{\((.*?)\)->", text)
-  return [
-      (_HLO_TYPES[t], tuple(int(d) for d in dims.split(",") if d))
-      for t, dims in re.findall(r"(\w+)\[([\d,]*)\]", layout.group(1))
-  ]
-
-
 def _rewrite(serialized, highest=False):
   """The HLO module with each `copy` made a same-shape `reshape`, and with
-  `highest`, every dot and convolution at full float32 precision.
+  `highest`, every dot and convolution at full float32 precision; and the
+  (dtype, shape) of each of its entry parameters.
 
   A copy and a same-shape reshape both pass the value through. TF returns
   updated variables (weight norm writes its kernels) through copies, which
@@ -173,10 +168,15 @@ def _rewrite(serialized, highest=False):
       elif highest and instruction.opcode in ("dot", "convolution"):
         del instruction.precision_config.operand_precision[:]
         instruction.precision_config.operand_precision.extend([full, full])
-  return module.SerializeToString()
+  name = xla_data_pb2.PrimitiveType.Name
+  types = [
+      (_HLO_TYPES[name(p.element_type).lower()], tuple(p.dimensions))
+      for p in module.host_program_shape.parameters
+  ]
+  return module.SerializeToString(), types
 
 
-def _captured_values(fn, args, variables):
+def _captured_values(fn, args, variables, params):
   """Values of what `fn` captures that its HLO takes as parameters.
 
   XLA takes the flat arguments, then the captured variables in order, then
@@ -193,8 +193,7 @@ def _captured_values(fn, args, variables):
       if t.dtype.name == "resource"
   ]
   constants = [np.asarray(t) for t in captured if t.dtype.name != "resource"]
-  flat = [np.asarray(t) for t in tf.nest.flatten(args)]
-  params = _hlo_params(fn, args)
+  flat = [t for t in tf.nest.flatten(args) if isinstance(t, tf.Tensor)]
   for dtype, shape in params[len(flat) + len(values) :]:
     match = [
         i
@@ -202,30 +201,10 @@ def _captured_values(fn, args, variables):
         if c.dtype.name == dtype and c.shape == shape
     ]
     values.append(constants.pop(match[0]))
-  got = [(a.dtype.name, a.shape) for a in flat + values]
+  got = [(a.dtype.name, tuple(a.shape)) for a in flat + values]
   if got != params:
     raise ValueError(f"parameters do not match the HLO: {got} vs {params}")
   return values
-
-
-def _core_args(dist, batch, cond, seed, return_params):
-  """The compiled core's arguments as `sample()` builds them."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-
-  from tfp_fastpixel import distribution  # pylint: disable=g-import-not-at-top
-  from tfp_fastpixel import validation  # pylint: disable=g-import-not-at-top
-
-  h, w, c = dist.image_shape.as_list()
-  cond = validation.conditional_batch(
-      cond, dist.conditional_shape, batch, dist.dtype
-  )
-  weights, gumbel, logistic, observed = dist._traced_inputs(
-      tf.constant(batch),
-      cond,
-      distribution.stateless_seed(seed),
-      (tf.zeros([1, h, w, c], dist.dtype), tf.constant(0)),
-  )
-  return (weights, gumbel, logistic, bool(return_params), observed)
 
 
 def export_row(out_dir, name, batch, exact, highest):
@@ -241,11 +220,11 @@ def export_row(out_dir, name, batch, exact, highest):
   h, w, c = config["image_shape"]
   os.makedirs(out_dir, exist_ok=True)
 
-  core, store = dist._compiled_core, {}
-  args = _core_args(dist, batch, cond, 1, 0)
+  store = {}
+  core, args = dist.core_program(batch, 1, cond)
   _save_program(out_dir, "sampler", core, args, (), exact, store, highest)
   if exact:  # teacher forcing on the device
-    args = _core_args(dist, batch, cond, 3, 1)
+    core, args = dist.core_program(batch, 3, cond, return_params=True)
     _save_program(
         out_dir, "sampler_params", core, args, (), exact, store, highest
     )
@@ -260,7 +239,7 @@ def export_row(out_dir, name, batch, exact, highest):
       "forward",
       forward,
       (inputs,),
-      _captured_values(forward, (inputs,), dist.network.variables),
+      dist.network.variables,
       exact,
       store,
       highest,
@@ -298,16 +277,8 @@ def export_enumeration(out_dir, highest):
   labels = np.repeat(np.array(exactness.LABELS, np.float32), ENUM_SAMPLES)
   os.makedirs(out_dir, exist_ok=True)
   store = {}
-  _save_program(
-      out_dir,
-      "sampler",
-      dist._compiled_core,
-      _core_args(dist, labels.size, tf.constant(labels), 11, 0),
-      (),
-      True,
-      store,
-      highest,
-  )
+  core, args = dist.core_program(labels.size, 11, tf.constant(labels))
+  _save_program(out_dir, "sampler", core, args, (), True, store, highest)
   np.savez_compressed(os.path.join(out_dir, "arrays.npz"), **store)
   images = every_image(config["image_shape"], config["high"])
   probs = {

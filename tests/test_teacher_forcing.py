@@ -120,17 +120,9 @@ def test_generator_params_match_one_network_pass(name, jit_compile):
 
 def _core_work_per_pixel(dist, cond):
   """Working instructions per pixel in the compiled core's CPU program."""
-  h, w, c = dist.image_shape.as_list()
-  flat = None if cond is None else tf.reshape(cond, [BATCH, -1])
-  weights, gumbel, logistic, observed = dist._traced_inputs(
-      tf.constant(BATCH),
-      flat,
-      tf.constant([1, 2]),
-      (tf.zeros([1, h, w, c], dist.dtype), tf.constant(0)),
-  )
-  hlo = dist._compiled_core.experimental_get_compiler_ir(
-      weights, gumbel, logistic, False, observed
-  )(stage="optimized_hlo")
+  core, args = dist.core_program(BATCH, [1, 2], cond)
+  hlo = core.experimental_get_compiler_ir(*args)(stage="optimized_hlo")
+  h, w, _ = dist.image_shape.as_list()
   return op_counts.xla_ops_per_pixel(hlo, h, w)[1]
 
 

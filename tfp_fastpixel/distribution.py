@@ -352,12 +352,7 @@ class FastPixelCNN(tfd.PixelCNN):
       samples `[n, H, W, C]` (and the raw params if requested).
     """
     if observed is None:
-      # Sampling is completion with nothing observed: one traced program
-      # for both, so that an export (which shares it) draws the very same
-      # images as the live model (a different graph may round differently).
-      # One image, broadcast in the trace: a new n does not retrace.
-      h, w, c = self.image_shape.as_list()
-      observed = (tf.zeros([1, h, w, c], self.dtype), tf.constant(0))
+      observed = self._nothing_observed()
     xla = self.uses_xla(progress)
     if xla and tf.executing_eagerly():
       # Two calls rather than one function around the compiled core: TF
@@ -373,6 +368,43 @@ class FastPixelCNN(tfd.PixelCNN):
       return self._generate(*args, observed)
     with _lean_graph_optimizer():
       return self._generate(*args, observed)
+
+  def _nothing_observed(self):
+    """`observed` for plain sampling: completion with nothing observed.
+
+    One traced program serves both, so that an export (which shares it)
+    draws the very same images as the live model (a different graph may
+    round differently). One blank image, broadcast in the trace: a new n
+    does not retrace.
+    """
+    h, w, c = self.image_shape.as_list()
+    return tf.zeros([1, h, w, c], self.dtype), tf.constant(0)
+
+  def core_program(
+      self, n, seed=0, conditional_input=None, return_params=False
+  ):
+    """The XLA-compiled core and its arguments, as `sample(n)` calls it.
+
+    For reading the program rather than sampling (the benchmark's op
+    counts, the GPU export): e.g.
+    `fn.experimental_get_compiler_ir(*args)(stage="optimized_hlo")`.
+
+    Returns:
+      `(fn, args)`: the core's `tf.function` and its arguments
+      `(weights, gumbel, logistic, return_params, observed)`, the last
+      with nothing observed.
+    """
+    cond = validation.conditional_batch(
+        conditional_input, self.conditional_shape, n, self.dtype
+    )
+    weights, gumbel, logistic, observed = self._traced_inputs(
+        tf.constant(n, tf.int32),
+        cond,
+        stateless_seed(seed),
+        self._nothing_observed(),
+    )
+    args = (weights, gumbel, logistic, bool(return_params), observed)
+    return self._compiled_core, args
 
   def _xla_sampler(self, return_params):
     """`run_generator`'s XLA path for eager callers, as two concrete calls.

@@ -408,35 +408,44 @@ class CachedGenerator:
     `tf.cond`; it also returns what those levels record (zeros where they
     do not run), which the pixel loop writes outside any cond.
     """
-    names = [
-        c.name
-        for deeper in range(k + 1, self.levels)
-        for c in self.records[deeper]
-    ]
     levels = range(k + 1, self.levels)
-
-    def out(p, records):
-      return {n: p.cache[n] for n in names}, [records(d) for d in levels]
-
-    def run():
-      sub = px.branch()
-      self._pixel_level(k + 1, sub, lambda s: s.output(self.h_down[k]))
-      return out(sub, lambda d: sub.recorded[d])
-
-    def skip():
-      return out(
-          px, lambda d: tf.zeros([px.batch, self._record_sizes[d]], self.dtype)
-      )
-
-    if px.packed is not None:
-      run, skip = self._packed_branches(k, px)
-    cache, records = tf.cond(px.depth > k, run, skip)
+    if px.packed is None:
+      branches = self._unpacked_branches(k, px)
+    else:
+      branches = self._packed_branches(k, px)
+    cache, records = tf.cond(px.depth > k, *branches)
     if px.packed is None:
       px.cache.update(cache)
     else:  # level k reads level k+1's h_up cache after the cond
       px.packed.update(cache)
       px.cache.update(px.layout.unpack(cache[k + 1], k + 1))
     px.recorded.update(zip(levels, records))
+
+  def _skipped_records(self, k, px):
+    """What levels > k record at a pixel they do not reach: zeros."""
+    return [
+        tf.zeros([px.batch, self._record_sizes[d]], self.dtype)
+        for d in range(k + 1, self.levels)
+    ]
+
+  def _unpacked_branches(self, k, px):
+    """`_deeper_pixel`'s branches: each deeper cache its own tensor."""
+    names = [
+        c.name
+        for deeper in range(k + 1, self.levels)
+        for c in self.records[deeper]
+    ]
+
+    def run():
+      sub = px.branch()
+      self._pixel_level(k + 1, sub, lambda s: s.output(self.h_down[k]))
+      records = [sub.recorded[d] for d in range(k + 1, self.levels)]
+      return {n: sub.cache[n] for n in names}, records
+
+    def skip():
+      return {n: px.cache[n] for n in names}, self._skipped_records(k, px)
+
+    return run, skip
 
   def _packed_branches(self, k, px):
     """`_deeper_pixel`'s branches when each level's caches are one tensor.
@@ -457,11 +466,7 @@ class CachedGenerator:
       return {d: packed[d] for d in levels}, [sub.recorded[d] for d in levels]
 
     def skip():
-      zeros = [
-          tf.zeros([px.batch, self._record_sizes[d]], self.dtype)
-          for d in levels
-      ]
-      return {d: px.packed[d] for d in levels}, zeros
+      return {d: px.packed[d] for d in levels}, self._skipped_records(k, px)
 
     return run, skip
 
@@ -644,10 +649,9 @@ class CachedGenerator:
           tf.minimum(row.depth, tf.gather(col_depths, j)),
           batch,
           carry,
+          layout,
+          None if layout is None else {k: cache[k] for k in cache if k > 0},
       )
-      if layout is not None:
-        px.layout = layout
-        px.packed = {k: cache[k] for k in cache if k > 0}
       u = self._pixel_level(
           0, px, lambda p: p.output(self.h_init[0]) + p.output(self.h_init[1])
       )
@@ -773,7 +777,19 @@ class _PixelState:
   the down path's).
   """
 
-  def __init__(self, gen, weights, cache, row, j, depth, batch, carry):
+  def __init__(
+      self,
+      gen,
+      weights,
+      cache,
+      row,
+      j,
+      depth,
+      batch,
+      carry,
+      layout=None,
+      packed=None,
+  ):
     self.gen = gen
     self.carry = carry
     self.weights = weights
@@ -787,8 +803,8 @@ class _PixelState:
     self.recorded = {}
     self._acts = {}
     # With a `_CacheLayout`: levels > this scope's, one tensor each.
-    self.layout = None
-    self.packed = None
+    self.layout = layout
+    self.packed = packed
 
   def branch(self):
     sub = _PixelState(
@@ -800,10 +816,10 @@ class _PixelState:
         self.depth,
         self.batch,
         self.carry,
+        self.layout,
+        None if self.packed is None else dict(self.packed),
     )
     sub.terms = dict(self.terms)
-    sub.layout = self.layout
-    sub.packed = None if self.packed is None else dict(self.packed)
     return sub
 
   def col(self, level):
