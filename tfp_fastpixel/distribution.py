@@ -98,6 +98,7 @@ class FastPixelCNN(tfd.PixelCNN):
     self._compiled_core = tf.function(
         self._xla_core, autograph=False, jit_compile=True, reduce_retracing=True
     )
+    self._readiness = network.readiness_check(self.network)
     self._xla_fns = {}  # see _xla_sampler
     # Whether the compiled core packs each level's caches into one tensor
     # (None: on a GPU or TPU). Read when the core is traced.
@@ -546,14 +547,15 @@ class FastPixelCNN(tfd.PixelCNN):
                 lambda: self._init_pass(n, cond),
             )
         ]
-    if not network.masks_hold(self.network):
+    masks_hold, initialized = self._readiness()
+    if not masks_hold:
       raise ValueError(
           "The network weights break the autoregressive masks (e.g. copied "
           "from an untrained tfd.PixelCNN), so no sampler can match "
           "log_prob. Call `tfp_fastpixel.network.enforce_masks(dist.network)`"
           " or use `from_pixelcnn`."
       )
-    if any(not wn.initialized for wn in pending):
+    if not initialized:
       self._init_pass(n, cond)
     return []
 
