@@ -428,8 +428,12 @@ class FastPixelCNN(tfd.PixelCNN):
       )
 
       def run(n, cond, seed, observed):
-        weights, gumbel, logistic, observed = inputs(n, cond, seed, observed)
-        return core(weights, gumbel, logistic, key, observed)
+        out = inputs(n, cond, seed, observed)
+        # The inputs' outputs already have the core's types, so skip TF's
+        # Python binding and casting of each of the core's 300-1,000
+        # arguments (6 ms of a 60 ms call on the issue's small model).
+        flat = [t for t in tf.nest.flatten(out) if t is not None]
+        return core._call_flat(flat, core.captured_inputs)
 
       self._xla_fns[key] = run
     return self._xla_fns[key]
