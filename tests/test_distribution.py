@@ -168,6 +168,26 @@ def test_sampling_refuses_weights_that_break_the_masks():
   assert fast.sample(2).shape == (2, 2, 2, 1)
 
 
+def test_readiness_check_reads_masks_and_weight_norm_init_as_they_change():
+  args = dict(TINY, image_shape=(2, 2, 1), high=3, num_hierarchies=1)
+  fast = FastPixelCNN(**args)
+  check = network.readiness_check(fast.network)
+  assert [bool(x) for x in check()] == [True, False]  # masked, not init
+  fast.prepare(2)
+  assert [bool(x) for x in check()] == [True, True]
+  # The same traced check sees later writes to the variables.
+  leaky = tfd.PixelCNN(**args)
+  _init(leaky)
+  fast.network.set_weights(leaky.network.get_weights())
+  assert [bool(x) for x in check()] == [False, True]
+  network.enforce_masks(fast.network)
+  assert [bool(x) for x in check()] == [True, True]
+  # NaN weights fail it too, as the NumPy check did (NaN != NaN).
+  var = network._masked_kernel_variables(fast.network)[0][0]
+  var.assign(tf.fill(var.shape, np.nan))
+  assert not bool(check()[0])
+
+
 # -- Seeds and tracing -----------------------------------------------------
 
 
