@@ -538,8 +538,8 @@ class FastPixelCNN(tfd.PixelCNN):
     masked weights), then a network pass on noise that runs only while some
     WeightNorm layer is still uninitialised.
     """
-    pending = network.uninitialized_weight_norms(self.network)
     if not tf.executing_eagerly():
+      pending = network.uninitialized_weight_norms(self.network)
       with tf.control_dependencies(network.enforce_masks(self.network)):
         if not pending:
           return [tf.constant(True)]

@@ -231,9 +231,9 @@ def enforce_masks(network):
 def readiness_check(network):
   """`() -> (masks hold, every WeightNorm initialised)`, as bool tensors.
 
-  What sampling needs settled, read in one graph call. Checked eagerly,
+  What sampling needs settled, read in one graph call. Read eagerly,
   kernel by kernel through NumPy, it cost 0.18 s of every `sample()` on
-  the QuickDraw model (139 kernels) and 5 ms on the issue's small one.
+  the QuickDraw model (139 kernels) and 7-18 ms on the issue's small one.
   """
   pairs = _masked_kernel_variables(network)
   norms = uninitialized_weight_norms(network)
