@@ -110,7 +110,7 @@ def _save_program(out_dir, name, fn, args, variables, exact, store, highest):
     return
   flat = [t for t in tf.nest.flatten(args) if isinstance(t, tf.Tensor)]
   flat = [np.asarray(t) for t in flat]
-  flat += _captured_values(fn, args, variables, types)
+  flat += _captured_values(fn, args, flat, variables, types)
   for a in flat:
     if exact or a.nbytes <= _SYNTH_BYTES:
       key = "h" + hashlib.sha1(a.tobytes() + str(a.dtype).encode()).hexdigest()
@@ -176,15 +176,15 @@ def _rewrite(serialized, highest=False):
   return module.SerializeToString(), types
 
 
-def _captured_values(fn, args, variables, params):
+def _captured_values(fn, args, flat, variables, params):
   """Values of what `fn` captures that its HLO takes as parameters.
+
+  `flat`: the tensor arguments' values, which XLA's parameters start with.
 
   XLA takes the flat arguments, then the captured variables in order, then
   those captured constants it did not fold into the program, in order
   (matched here by dtype and shape).
   """
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-
   by_handle = {id(v.handle): v for v in variables}
   captured = fn.get_concrete_function(*args).captured_inputs
   values = [
@@ -193,7 +193,6 @@ def _captured_values(fn, args, variables, params):
       if t.dtype.name == "resource"
   ]
   constants = [np.asarray(t) for t in captured if t.dtype.name != "resource"]
-  flat = [t for t in tf.nest.flatten(args) if isinstance(t, tf.Tensor)]
   for dtype, shape in params[len(flat) + len(values) :]:
     match = [
         i

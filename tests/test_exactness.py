@@ -237,7 +237,10 @@ def _gof(samples, probs, config):
 
 # "xla_packed": the compiled core as a GPU gets it (each level's pixel
 # caches as one tensor), forced here on the CPU.
-@pytest.mark.parametrize("path", ["graph", "xla", "xla_packed"])
+PATHS = ("graph", "xla", "xla_packed")
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("label", LABELS)
 def test_fast_sampler_matches_log_prob(trained, label, path):
   name, config, trained_dist, probs = trained
@@ -247,7 +250,7 @@ def test_fast_sampler_matches_log_prob(trained, label, path):
   assert dist.uses_xla() == jit_compile
   start = time.time()
   # A different seed per path: independent tests, not one repeated.
-  seed = 100 + label + 10 * ["graph", "xla", "xla_packed"].index(path)
+  seed = 100 + label + 10 * PATHS.index(path)
   samples = dist.sample(NUM_SAMPLES, seed=seed, conditional_input=float(label))
   elapsed = time.time() - start
   p, stat, df = _gof(samples, probs[label], config)
