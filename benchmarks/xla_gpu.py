@@ -357,6 +357,7 @@ def run(args):
       date=time.strftime("%Y-%m-%d"),
       device=f"{device.platform}: {getattr(device, 'device_kind', device)}",
       jax=jax.__version__,
+      xla_flags=os.environ.get("XLA_FLAGS", ""),  # they change the program
       rows={},
   )
   outputs = {}
@@ -464,7 +465,12 @@ def report(args):
   lines = [
       f"{results['date']}, {results['device']}, XLA from JAX "
       f"{results['jax']}; programs exported by `benchmarks/xla_gpu.py`"
-      + ("; float32 products at full precision" if highest else ""),
+      + ("; float32 products at full precision" if highest else "")
+      + (
+          f"; `XLA_FLAGS={results['xla_flags']}`"
+          if results.get("xla_flags")
+          else ""
+      ),
   ]
   tfp_runs = {}
   if args.tfp_results:  # TFP's program does not depend on this package
