@@ -389,13 +389,15 @@ def test_graph_and_xla_paths_draw_the_same_images_for_a_seed():
   assert np.mean(b == c) < 0.9  # the seed matters
 
 
-def test_eager_graph_path_keeps_the_callers_optimizer_options():
-  # An eager graph-path call runs a lighter graph optimiser (a new model's
-  # first call is seconds shorter) on this thread only, and restores the
-  # caller's options. It draws what the same generator draws inside a
+@pytest.mark.parametrize("xla", [False, True], ids=["graph", "xla"])
+def test_eager_calls_keep_the_callers_optimizer_options(xla):
+  # Eager calls run less of Grappler on this thread only (a new model's
+  # first call is seconds shorter): the graph path a lighter pass list, the
+  # XLA path none on its inputs' graph and readiness check. They restore
+  # the caller's options, and draw what the same generator draws inside a
   # user's tf.function, which TF's default optimiser rewrites.
   dist = FastPixelCNN(
-      jit_compile=False, **dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2)
+      jit_compile=xla, **dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2)
   )
   ctx = context.context()
   before = ctx.function_call_options.config_proto_serialized

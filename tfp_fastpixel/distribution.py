@@ -367,7 +367,7 @@ class FastPixelCNN(tfd.PixelCNN):
     # (2-4 s less on the big models, same steady speed and draws).
     if xla or not tf.executing_eagerly():
       return self._generate(*args, observed)
-    with _lean_graph_optimizer():
+    with _graph_optimizer():
       return self._generate(*args, observed)
 
   def _nothing_observed(self):
@@ -428,7 +428,8 @@ class FastPixelCNN(tfd.PixelCNN):
       )
 
       def run(n, cond, seed, observed):
-        out = inputs(n, cond, seed, observed)
+        with _graph_optimizer(off=True):
+          out = inputs(n, cond, seed, observed)
         # The inputs' outputs already have the core's types, so skip TF's
         # Python binding and casting of each of the core's 300-1,000
         # arguments (6 ms of a 60 ms call on the issue's small model).
@@ -551,7 +552,8 @@ class FastPixelCNN(tfd.PixelCNN):
                 lambda: self._init_pass(n, cond),
             )
         ]
-    masks_hold, initialized = self._readiness()
+    with _graph_optimizer(off=True):
+      masks_hold, initialized = self._readiness()
     if not masks_hold:
       raise ValueError(
           "The network weights break the autoregressive masks (e.g. copied "
@@ -638,14 +640,18 @@ _LEAN_OFF = (
 
 
 @contextlib.contextmanager
-def _lean_graph_optimizer():
-  """Eager tf.function calls on this thread run a lighter graph optimiser.
+def _graph_optimizer(off=False):
+  """Eager tf.function calls on this thread run less of Grappler.
 
   Grappler rewrites a function's graph on its first call, twice over by
-  default; on the generator's graph path (about 13k ops in nested loop
-  bodies) most of that is wasted. The options are TF's per-thread call
-  options (private API, hence the fallback), restored on exit: other
-  threads and other calls keep their own.
+  default. By default the passes in `_LEAN_OFF` are off (the generator's
+  graph path: about 13k ops in nested loop bodies, where most of that is
+  wasted). `off=True`: Grappler is off altogether, for the small graphs
+  around the XLA core that run once per `sample()` (reading and preparing
+  the weights, the readiness check), which it only delays: 1.6 s of the
+  QuickDraw model's first call, with the same steady time and draws.
+  The options are TF's per-thread call options (private API, hence the
+  fallback), restored on exit: other threads and other calls keep theirs.
   """
   ctx = context.context()
   old = getattr(ctx, "function_call_options", None)
@@ -656,10 +662,13 @@ def _lean_graph_optimizer():
   if old.config_proto_serialized:
     config.ParseFromString(old.config_proto_serialized)
   rewrite = config.graph_options.rewrite_options
-  for name in _LEAN_OFF:
-    setattr(rewrite, name, rewrite.OFF)
-  rewrite.memory_optimization = rewrite.NO_MEM_OPT
-  rewrite.meta_optimizer_iterations = rewrite.ONE
+  if off:
+    rewrite.disable_meta_optimizer = True
+  else:
+    for name in _LEAN_OFF:
+      setattr(rewrite, name, rewrite.OFF)
+    rewrite.memory_optimization = rewrite.NO_MEM_OPT
+    rewrite.meta_optimizer_iterations = rewrite.ONE
   ctx.function_call_options = context.FunctionCallOptions(
       executor_type=old.executor_type, config_proto=config
   )
