@@ -70,6 +70,19 @@ ENUM_SAMPLES = 20_000  # per label, as tests/test_exactness.py
 _SYNTH_BYTES = 1 << 16
 
 
+def _row_dirs(root):
+  """The exported rows under `root`: ROWS' order, then other batch sizes
+  (`export --batch`), by model and batch."""
+  known = [d for d, _, _ in ROWS]
+  extra = []
+  for d in os.listdir(root):
+    meta = os.path.join(root, d, "meta.json")
+    if d not in known + [ENUM_DIR] and os.path.exists(meta):
+      with open(meta) as f:
+        extra.append((d.rsplit("_b", 1)[0], json.load(f)["batch"], d))
+  return known + [d for _, _, d in sorted(extra)]
+
+
 @functools.lru_cache(maxsize=None)
 def _load(name, path):
   """A module from a file, without importing its package (once)."""
@@ -362,7 +375,7 @@ def run(args):
   )
   outputs = {}
   repeats = dict(sampler=5, sampler_params=1, forward=20, tfp=2)
-  rows = [d for d, _, _ in ROWS]
+  rows = _row_dirs(args.dir)
   for row in rows[:1] + [ENUM_DIR] + rows[1:]:  # the exactness checks first
     row_dir = os.path.join(args.dir, row)
     if not os.path.isdir(row_dir):
@@ -488,10 +501,11 @@ def report(args):
       "pixels equal to CPU's |",
       "|---|---|---|---|---|---|---|---|---|---|",
   ]
-  for row, name, batch in ROWS:
+  for row in _row_dirs(args.dir):
     r = results["rows"].get(row)
     if not r or "sampler" not in r:
       continue
+    name, batch = r["meta"]["name"], r["meta"]["batch"]
     s, fwd = r["sampler"], r.get("forward")
     tfp_s = r.get("tfp", tfp_runs.get(row))
     equal = "- (synthetic weights)"
@@ -561,6 +575,12 @@ def main(argv=None):
       help="export: only rows whose folder contains one of these (a,b,..)",
   )
   parser.add_argument(
+      "--batch",
+      type=int,
+      help="export: the selected rows at this batch size instead (for "
+      "throughput at large batches; folders <model>_b<batch>)",
+  )
+  parser.add_argument(
       "--programs", help="run: only these programs (sampler,forward,...)"
   )
   parser.add_argument(
@@ -578,15 +598,18 @@ def main(argv=None):
   if args.step == "export":
     only = args.only.split(",") if args.only else None
     for row, name, batch in ROWS:
-      if not only or any(o in row for o in only):
-        export_row(
-            os.path.join(args.dir, row),
-            name,
-            batch,
-            name == "small",
-            args.highest_precision,
-        )
-        print("exported", row, flush=True)
+      if only and not any(o in row for o in only):
+        continue
+      if args.batch:  # e.g. quickdraw_b8 -> quickdraw_b256
+        row, batch = f"{row.rsplit('_b', 1)[0]}_b{args.batch}", args.batch
+      export_row(
+          os.path.join(args.dir, row),
+          name,
+          batch,
+          name == "small",
+          args.highest_precision,
+      )
+      print("exported", row, flush=True)
     if not only or any(o in ENUM_DIR for o in only):
       export_enumeration(
           os.path.join(args.dir, ENUM_DIR), args.highest_precision
