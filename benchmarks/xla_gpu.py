@@ -76,10 +76,11 @@ def _row_dirs(root):
   known = [d for d, _, _ in ROWS]
   extra = []
   for d in os.listdir(root):
-    meta = os.path.join(root, d, "meta.json")
-    if d not in known + [ENUM_DIR] and os.path.exists(meta):
-      with open(meta) as f:
-        extra.append((d.rsplit("_b", 1)[0], json.load(f)["batch"], d))
+    path = os.path.join(root, d, "meta.json")
+    if d not in known + [ENUM_DIR] and os.path.exists(path):
+      with open(path) as f:
+        meta = json.load(f)
+      extra.append((meta["name"], meta["batch"], d))
   return known + [d for _, _, d in sorted(extra)]
 
 
@@ -597,11 +598,15 @@ def main(argv=None):
   args.programs = args.programs.split(",") if args.programs else None
   if args.step == "export":
     only = args.only.split(",") if args.only else None
+    exported = set()
     for row, name, batch in ROWS:
       if only and not any(o in row for o in only):
         continue
       if args.batch:  # e.g. quickdraw_b8 -> quickdraw_b256
         row, batch = f"{row.rsplit('_b', 1)[0]}_b{args.batch}", args.batch
+      if row in exported:  # two rows of one model, at the same batch now
+        continue
+      exported.add(row)
       export_row(
           os.path.join(args.dir, row),
           name,
