@@ -172,11 +172,17 @@ class PixelConv(_CachedConv):
     self.prev_row, self.cur_row, self.cur_cols = self.geometry.pixel_split()
     self.window = self.geometry.col_window
     # Same-level convolutions (the blocks') can carry partial sums instead
-    # of inputs: each input is multiplied once, by all its taps side by
-    # side, and the products wait for the outputs they belong to. Under XLA
-    # a pixel then costs one dot, the slices and adds fusing into the next
-    # op; in graph mode those are separate ops, so the input cache (a
-    # concat, then one matmul) dispatches fewer.
+    # of inputs (`carry`, for XLA): each input is multiplied once by all
+    # its taps, and what it contributes to later outputs waits for them.
+    # Two layouts:
+    # * "fused": one dot by all taps side by side, the fewest kernels (a
+    #   GPU launches each kernel in turn);
+    # * "split": the current output's taps (`now`, on the pixel's dependent
+    #   chain) and the later outputs' (`later`, a second dot that nothing
+    #   reads until the next pixel), so that XLA's CPU runtime runs the
+    #   second on another core while the chain goes on.
+    # In graph mode (no carry) the input cache, a concat and one matmul,
+    # dispatches fewer ops.
     self.can_carry = (
         not self.geometry.transposed
         and lag == 0
@@ -192,12 +198,14 @@ class PixelConv(_CachedConv):
         and any(self.cur_cols)
     )
 
-  def read_weights(self):
+  def read_weights(self, carry=None):
     """Adds `current`: per row phase, the current-row taps as one matrix.
 
     Each entry is `[window * C_in, C_out]` when there is one column phase,
     `[2, window * C_in, C_out]` when the taps depend on the output column's
     parity (transposed), or None when the row phase has no current taps.
+    With `carry` (see `__init__`), also the matrices its `step` multiplies
+    by: `spread` ("fused"), or `now` and `later` ("split").
     """
     weights = super().read_weights()
     current = []
@@ -213,39 +221,76 @@ class PixelConv(_CachedConv):
       per_col = [zeros if m is None else m for m in per_col]
       current.append(per_col[0] if len(per_col) == 1 else tf.stack(per_col))
     weights["current"] = current
-    if self.can_carry:
-      # [C_in, window * C_out]: block d holds the taps of the input d
-      # columns before the output (d = 0: the current one).
-      flat = tf.reshape(
-          current[0], [self.window, self.in_channels, self.out_channels]
+    if carry and self.can_carry:
+      # Block d holds the taps of the input d columns before the output
+      # (d = 0: the current one), each [C_in, C_out].
+      blocks = tf.unstack(
+          tf.reverse(
+              tf.reshape(
+                  current[0], [self.window, self.in_channels, self.out_channels]
+              ),
+              [0],
+          )
       )
-      weights["spread"] = tf.concat(tf.unstack(tf.reverse(flat, [0])), axis=1)
+      if carry == "fused":  # [C_in, window * C_out]
+        weights["spread"] = tf.concat(blocks, axis=1)
+      else:  # [C_in, C_out] and [C_in, (window - 1) * C_out] (or None)
+        weights["now"] = blocks[0]
+        weights["later"] = tf.concat(blocks[1:], axis=1) if blocks[1:] else None
     return weights
 
-  def empty_cache(self, batch, dtype, carry=False):
-    """Zeros: the flat input cache, or (`carry`) the latest products."""
+  def empty_cache(self, batch, dtype, carry=None):
+    """Zeros: the flat input cache, or what `carry` carries.
+
+    `carry` "fused": the latest `window - 1` products, each
+    `[B, window * C_out]` (newest first). "split": `[B, (window - 1) *
+    C_out]`, whose block d - 1 is what the inputs so far contribute to the
+    output d columns ahead.
+    """
     if carry and self.can_carry:
+      if carry == "split":
+        return tf.zeros([batch, (self.window - 1) * self.out_channels], dtype)
       return [
           tf.zeros([batch, self.window * self.out_channels], dtype)
           for _ in range(self.window - 1)
       ]
     return tf.zeros([batch, self.window * self.in_channels], dtype)
 
-  def step(self, weights, cache, value, carry=False):
+  def step(self, weights, cache, value, carry=None, extra=None):
     """Takes this pixel's input `value` [B, C_in] at the output's column.
 
-    Returns the current-row taps' output [B, C_out] (or None, if there are
-    none) and the new cache (kind as made by `empty_cache(..., carry)`).
+    Args:
+      weights: `read_weights()`, where `extra` is given with its rows
+        appended to `spread` (fused) or `now` (split).
+      cache: as made by `empty_cache(..., carry)`.
+      value: [B, C_in].
+      carry: None, "fused" or "split" (see `__init__`).
+      extra: with `carry`, an input [B, C_extra] of the current output
+        only, multiplied in the same dot.
+
+    Returns:
+      The current-row taps' output [B, C_out] (or None, if there are none)
+      and the new cache.
     """
     if not (carry and self.can_carry):
       cache = self.push(cache, value)
       return self.pixel_term(weights["current"][0], cache), cache
-    product = tf.matmul(value, weights["spread"])
     c = self.out_channels
-    out = product[:, :c]
-    for d, older in enumerate(cache, 1):  # products of earlier columns
-      out += older[:, d * c : (d + 1) * c]
-    return out, ([product] + cache)[: self.window - 1]
+    inputs = value if extra is None else tf.concat([value, extra], axis=-1)
+    if carry == "fused":
+      product = tf.matmul(inputs, weights["spread"])
+      out = product[:, :c]
+      for d, older in enumerate(cache, 1):  # products of earlier columns
+        out += older[:, d * c : (d + 1) * c]
+      return out, ([product] + cache)[: self.window - 1]
+    out = tf.matmul(inputs, weights["now"])
+    if weights["later"] is None:
+      return out, cache
+    out += cache[:, :c]
+    ahead = tf.matmul(value, weights["later"])  # off the dependent chain
+    if self.window > 2:
+      ahead += tf.pad(cache[:, c:], [[0, 0], [0, c]])
+    return out, ahead
 
   def push(self, cache, value):
     """Appends `value` [B, C_in] to the flat cache, dropping the oldest."""

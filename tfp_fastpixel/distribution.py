@@ -100,8 +100,8 @@ class FastPixelCNN(tfd.PixelCNN):
     )
     self._readiness = network.readiness_check(self.network)
     self._xla_fns = {}  # see _xla_sampler
-    # Whether the compiled core packs each level's caches into one tensor
-    # (None: on a GPU or TPU). Read when the core is traced.
+    # Whether the compiled core takes the accelerator layout (None: on a GPU
+    # or TPU); see `_core_layout`. Read when the core is traced.
     self._pack_caches = None
     self.trace_count = 0  # how often the generator was traced (for tests)
 
@@ -479,22 +479,33 @@ class FastPixelCNN(tfd.PixelCNN):
         ),
     )
 
-  def _xla_core(self, weights, gumbel, logistic, return_params, observed):
-    # Packed caches: 42% off a QuickDraw batch on an H200 (its copies of
-    # loop state are launches), but 6-11% more for the small model's CPU
-    # program, so only where an accelerator runs the core.
+  def _core_layout(self):
+    """`(pack, carry)` for the compiled core's `generate`.
+
+    On an accelerator, each level's caches travel packed and each carried
+    convolution is one dot ("fused"): a GPU launches its kernels one after
+    another, and packing took 42% off a QuickDraw batch on an H200 (its
+    copies of loop state are launches). On a CPU, unpacked (packing cost
+    the small model 6-11%), and the taps of later outputs are a second dot
+    off the pixel's dependent chain ("split"), which XLA's CPU runtime
+    runs on the other core (see the README).
+    """
     pack = self._pack_caches
     if pack is None:
       pack = bool(
           tf.config.list_logical_devices("GPU")
           or tf.config.list_logical_devices("TPU")
       )
+    return pack, "fused" if pack else "split"
+
+  def _xla_core(self, weights, gumbel, logistic, return_params, observed):
+    pack, carry = self._core_layout()
     return self._generator.generate(
         weights,
         gumbel,
         logistic,
         return_params,
-        carry=True,
+        carry=carry,
         observed=observed,
         pack=pack,
     )
@@ -512,7 +523,10 @@ class FastPixelCNN(tfd.PixelCNN):
           tf.transpose(images, [1, 2, 0, 3]),
           tf.cast(observed[1], tf.int32),
       )
-    return self._generator.read_weights(cond), gumbel, logistic, observed
+    # Read for the compiled core's layout; the graph path ignores the
+    # carried dots' matrices.
+    weights = self._generator.read_weights(cond, self._core_layout()[1])
+    return weights, gumbel, logistic, observed
 
   def _traced_generate(
       self, n, cond, seed, return_params, progress, xla, observed=None

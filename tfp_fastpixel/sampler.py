@@ -195,11 +195,12 @@ class CachedGenerator:
 
   # -- Weights -----------------------------------------------------------------
 
-  def read_weights(self, cond):
+  def read_weights(self, cond, carry=None):
     """Every tensor the loops compute with, read once per call.
 
     Args:
       cond: [B, D] flattened conditional input, or None.
+      carry: the `generate(carry=...)` these weights are for.
 
     Returns:
       `{layer name: {'kernel', 'bias', ...}}`, plus per block `cond` terms
@@ -207,15 +208,17 @@ class CachedGenerator:
       up-path horizontal blocks, the skip Dense split into the halves that
       read the vertical and the horizontal stack.
     """
-    layers = [c for convs in self.row_convs.values() for c in convs]
-    layers += [c for convs in self.records.values() for c in convs]
-    layers += [self.head] + [
+    pixel_convs = [c for convs in self.records.values() for c in convs]
+    row_convs = [c for convs in self.row_convs.values() for c in convs]
+    dense = [self.head] + [
         d
         for b in self.blocks
         for d in (b.v_skip, b.h_skip, b.v_cond, b.h_cond)
         if d is not None
     ]
-    weights = {layer.name: layer.read_weights() for layer in layers}
+    weights = {c.name: c.read_weights(carry) for c in pixel_convs}
+    weights.update((layer.name, layer.read_weights()) for layer in row_convs)
+    weights.update((layer.name, layer.read_weights()) for layer in dense)
     for blk in self.blocks:
       for dense in (blk.v_cond, blk.h_cond):
         if dense is not None:
@@ -227,12 +230,15 @@ class CachedGenerator:
           skip["kernel"], self.filters, self.activation
       )
       conv1 = weights[blk.h_conv1.name]
-      if "spread" in conv1:
+      # With carried sums, conv1's current-output dot also takes the skip's
+      # horizontal half (`_h_block`): its rows, zero for later outputs.
+      key = {"fused": "spread", "split": "now"}.get(carry)
+      if key in conv1:
         h_half = tf.pad(
             skip["h_half"],
-            [[0, 0], [0, conv1["spread"].shape[1] - skip["h_half"].shape[1]]],
+            [[0, 0], [0, conv1[key].shape[1] - skip["h_half"].shape[1]]],
         )
-        conv1["spread_extra"] = tf.concat([conv1["spread"], h_half], 0)
+        conv1[key + "_extra"] = tf.concat([conv1[key], h_half], 0)
     return weights
 
   def _up_current(self, weights, row_depth):
@@ -366,8 +372,9 @@ class CachedGenerator:
     if skip is None:
       y = px.step(blk.h_conv1, px.act(x))
     elif px.carry and blk.h_conv1.can_carry:
-      # One dot for conv1 and the skip's horizontal half (whose vertical
-      # half is in the row term): [act(x), act(skip)] @ [[spread], [h, 0]].
+      # One dot for conv1's current taps and the skip's horizontal half
+      # (whose vertical half is in the row term): [act(x), act(skip)] @
+      # [[taps], [h_half, 0]].
       y = px.step(blk.h_conv1, px.act(x), extra=px.act(skip))
     else:
       y = px.step(blk.h_conv1, px.act(x)) + tf.matmul(
@@ -479,7 +486,7 @@ class CachedGenerator:
       logistic,
       return_params=False,
       progress=None,
-      carry=False,
+      carry=None,
       observed=None,
       pack=False,
   ):
@@ -495,8 +502,10 @@ class CachedGenerator:
       return_params: also return the mixture parameters used at each pixel.
       progress: None, or a Python function called with each finished row
         index (through `tf.py_function`; not for XLA).
-      carry: same-level pixel convolutions carry partial sums rather than
-        inputs (fewer kernels under XLA, more ops in graph mode).
+      carry: None, or how same-level pixel convolutions carry partial
+        sums rather than inputs (fewer kernels under XLA, more ops in graph
+        mode): "fused" or "split" (see `cached_layers.PixelConv`); the
+        weights must be read for it.
       observed: None, or `(values [H, W, B, C], num_observed)`: the first
         `num_observed` pixels in raster order take `values` instead of
         being drawn, and feed the caches as drawn pixels would (the rest
@@ -874,14 +883,15 @@ class _PixelState:
     """Feeds a same-level convolution its input here; returns its output.
 
     `extra`: with carried sums, an input multiplied in the same dot by the
-    weights' `spread_extra` rows (for the current output only).
+    weights' `spread_extra` or `now_extra` rows (for the current output
+    only).
     """
-    weights, inputs = self.weights[conv.name], value
+    weights = self.weights[conv.name]
     if extra is not None:
-      weights = dict(weights, spread=weights["spread_extra"])
-      inputs = tf.concat([value, extra], axis=-1)
+      key = "spread" if self.carry == "fused" else "now"
+      weights = dict(weights, **{key: weights[key + "_extra"]})
     cur, self.cache[conv.name] = conv.step(
-        weights, self.cache[conv.name], inputs, self.carry
+        weights, self.cache[conv.name], value, self.carry, extra
     )
     self.pushed[conv.name] = value
     term = self.terms[conv.name]
