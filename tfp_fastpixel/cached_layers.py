@@ -239,6 +239,21 @@ class PixelConv(_CachedConv):
         weights["later"] = tf.concat(blocks[1:], axis=1) if blocks[1:] else None
     return weights
 
+  # The matrix of the dot that gives the current output, by `carry`.
+  _CURRENT_DOT = {"fused": "spread", "split": "now"}
+
+  def add_extra_rows(self, weights, carry, rows):
+    """Lets `step(..., extra=...)` take an input of the current output only.
+
+    Adds to `weights` (`read_weights(carry)`) the current-output dot's
+    matrix with `rows` [C_extra, C_out] appended below it (zeros where the
+    dot also gives later outputs).
+    """
+    key = self._CURRENT_DOT[carry]
+    matrix = weights[key]
+    rows = tf.pad(rows, [[0, 0], [0, matrix.shape[1] - rows.shape[1]]])
+    weights[key + "_extra"] = tf.concat([matrix, rows], 0)
+
   def empty_cache(self, batch, dtype, carry=None):
     """Zeros: the flat input cache, or what `carry` carries.
 
@@ -260,8 +275,8 @@ class PixelConv(_CachedConv):
     """Takes this pixel's input `value` [B, C_in] at the output's column.
 
     Args:
-      weights: `read_weights()`, where `extra` is given with its rows
-        appended to `spread` (fused) or `now` (split).
+      weights: `read_weights(carry)`, and `add_extra_rows` where `extra`
+        is given.
       cache: as made by `empty_cache(..., carry)`.
       value: [B, C_in].
       carry: None, "fused" or "split" (see `__init__`).
@@ -276,14 +291,18 @@ class PixelConv(_CachedConv):
       cache = self.push(cache, value)
       return self.pixel_term(weights["current"][0], cache), cache
     c = self.out_channels
-    inputs = value if extra is None else tf.concat([value, extra], axis=-1)
+    current = self._CURRENT_DOT[carry]
+    inputs = value
+    if extra is not None:
+      inputs = tf.concat([value, extra], axis=-1)
+      current += "_extra"
     if carry == "fused":
-      product = tf.matmul(inputs, weights["spread"])
+      product = tf.matmul(inputs, weights[current])
       out = product[:, :c]
       for d, older in enumerate(cache, 1):  # products of earlier columns
         out += older[:, d * c : (d + 1) * c]
       return out, ([product] + cache)[: self.window - 1]
-    out = tf.matmul(inputs, weights["now"])
+    out = tf.matmul(inputs, weights[current])
     if weights["later"] is None:
       return out, cache
     out += cache[:, :c]

@@ -229,16 +229,12 @@ class CachedGenerator:
       skip["v_half"], skip["h_half"] = Dense.split_concat_input(
           skip["kernel"], self.filters, self.activation
       )
-      conv1 = weights[blk.h_conv1.name]
       # With carried sums, conv1's current-output dot also takes the skip's
-      # horizontal half (`_h_block`): its rows, zero for later outputs.
-      key = {"fused": "spread", "split": "now"}.get(carry)
-      if key in conv1:
-        h_half = tf.pad(
-            skip["h_half"],
-            [[0, 0], [0, conv1[key].shape[1] - skip["h_half"].shape[1]]],
+      # horizontal half (`_h_block`).
+      if carry and blk.h_conv1.can_carry:
+        blk.h_conv1.add_extra_rows(
+            weights[blk.h_conv1.name], carry, skip["h_half"]
         )
-        conv1[key + "_extra"] = tf.concat([conv1[key], h_half], 0)
     return weights
 
   def _up_current(self, weights, row_depth):
@@ -882,16 +878,11 @@ class _PixelState:
   def step(self, conv, value, extra=None):
     """Feeds a same-level convolution its input here; returns its output.
 
-    `extra`: with carried sums, an input multiplied in the same dot by the
-    weights' `spread_extra` or `now_extra` rows (for the current output
-    only).
+    `extra`: with carried sums, an input of the current output only,
+    multiplied in the same dot (`PixelConv.add_extra_rows`).
     """
-    weights = self.weights[conv.name]
-    if extra is not None:
-      key = "spread" if self.carry == "fused" else "now"
-      weights = dict(weights, **{key: weights[key + "_extra"]})
     cur, self.cache[conv.name] = conv.step(
-        weights, self.cache[conv.name], value, self.carry, extra
+        self.weights[conv.name], self.cache[conv.name], value, self.carry, extra
     )
     self.pushed[conv.name] = value
     term = self.terms[conv.name]
