@@ -291,25 +291,43 @@ class PixelConv(_CachedConv):
       cache = self.push(cache, value)
       return self.pixel_term(weights["current"][0], cache), cache
     c = self.out_channels
-    current = self._CURRENT_DOT[carry]
-    inputs = value
-    if extra is not None:
-      inputs = tf.concat([value, extra], axis=-1)
-      current += "_extra"
+    out = self.current_dot(weights, value, carry, extra)
     if carry == "fused":
-      product = tf.matmul(inputs, weights[current])
+      product = out
       out = product[:, :c]
       for d, older in enumerate(cache, 1):  # products of earlier columns
         out += older[:, d * c : (d + 1) * c]
       return out, ([product] + cache)[: self.window - 1]
-    out = tf.matmul(inputs, weights[current])
     if weights["later"] is None:
       return out, cache
-    out += cache[:, :c]
-    ahead = tf.matmul(value, weights["later"])  # off the dependent chain
+    return out + cache[:, :c], self.ahead(weights, value, cache[:, c:])
+
+  def current_dot(self, weights, value, carry, extra=None):
+    """With `carry`, the dot that gives the current output.
+
+    "fused": `[B, window * C_out]`, every output this input reaches;
+    "split": `[B, C_out]`, its taps of the current output alone. `extra`
+    as in `step`.
+    """
+    current = self._CURRENT_DOT[carry]
+    if extra is not None:
+      value = tf.concat([value, extra], axis=-1)
+      current += "_extra"
+    return tf.matmul(value, weights[current])
+
+  def ahead(self, weights, value, tail):
+    """The "split" layout's second dot: `[B, (window - 1) * C_out]`.
+
+    What the inputs up to `value` contribute to the next `window - 1`
+    outputs, the next first. `tail` `[B, (window - 2) * C_out]` is the
+    previous call's result less its first block (the sums that were two or
+    more columns ahead). Nothing on the pixel's dependent chain reads it
+    before the next pixel, so XLA's CPU runtime runs it on another core.
+    """
+    ahead = tf.matmul(value, weights["later"])
     if self.window > 2:
-      ahead += tf.pad(cache[:, c:], [[0, 0], [0, c]])
-    return out, ahead
+      ahead += tf.pad(tail, [[0, 0], [0, self.out_channels]])
+    return ahead
 
   def push(self, cache, value):
     """Appends `value` [B, C_in] to the flat cache, dropping the oldest."""

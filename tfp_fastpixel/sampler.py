@@ -19,10 +19,11 @@ same program runs in graph mode and under XLA.
 Per level and per pixel, the row-wide parts of all horizontal convolutions
 are read with one gather and one split; their inputs are recorded (for the
 next row's row-wide parts) with one concat, and all levels with one write.
-On accelerators each level's pixel caches also travel as one tensor
-(`_CacheLayout`), so that the pixel loop and its conds move a few buffers
-rather than dozens: XLA copies loop and conditional state it cannot update
-in place, and on a GPU every copy is a launch.
+XLA copies loop and conditional state that it cannot update in place, and
+on a GPU every copy is a launch, so the XLA layouts move a few buffers per
+level rather than dozens: on accelerators each level's pixel caches travel
+as one tensor (`_CacheLayout`); on a CPU each level's carried partial sums
+do (`_CarriedSums`).
 """
 
 import dataclasses
@@ -177,6 +178,7 @@ class CachedGenerator:
     self.record_level = {
         c.name: k for k, convs in self.records.items() for c in convs
     }
+    self.sums = _CarriedSums(self.terms)
     self._record_sizes = [
         sum(c.in_channels for c in self.records[k]) for k in range(self.levels)
     ]
@@ -399,6 +401,7 @@ class CachedGenerator:
       u = skips.pop()
     for blk in self.up[k]:
       u = self._h_block(blk, u, px, k, skip=skips.pop())
+    px.carry_sums(k)
     if k > 0:
       px.push(self.h_up[k - 1], u)
       px.record(k, self.records[k])
@@ -416,7 +419,8 @@ class CachedGenerator:
       branches = self._unpacked_branches(k, px)
     else:
       branches = self._packed_branches(k, px)
-    cache, records = tf.cond(px.depth > k, *branches)
+    cache, carried, records = tf.cond(px.depth > k, *branches)
+    px.carried.update(carried)
     if px.packed is None:
       px.cache.update(cache)
     else:  # level k reads level k+1's h_up cache after the cond
@@ -433,20 +437,31 @@ class CachedGenerator:
 
   def _unpacked_branches(self, k, px):
     """`_deeper_pixel`'s branches: each deeper cache its own tensor."""
+    levels = range(k + 1, self.levels)
     names = [
         c.name
-        for deeper in range(k + 1, self.levels)
+        for deeper in levels
         for c in self.records[deeper]
+        if c.name in px.cache
     ]
+    sums = [d for d in levels if d in px.carried]
 
     def run():
       sub = px.branch()
       self._pixel_level(k + 1, sub, lambda s: s.output(self.h_down[k]))
-      records = [sub.recorded[d] for d in range(k + 1, self.levels)]
-      return {n: sub.cache[n] for n in names}, records
+      records = [sub.recorded[d] for d in levels]
+      return (
+          {n: sub.cache[n] for n in names},
+          {d: sub.carried[d] for d in sums},
+          records,
+      )
 
     def skip():
-      return {n: px.cache[n] for n in names}, self._skipped_records(k, px)
+      return (
+          {n: px.cache[n] for n in names},
+          {d: px.carried[d] for d in sums},
+          self._skipped_records(k, px),
+      )
 
     return run, skip
 
@@ -466,10 +481,11 @@ class CachedGenerator:
       self._pixel_level(k + 1, sub, lambda s: s.output(self.h_down[k]))
       packed = dict(sub.packed)
       packed[k + 1] = px.layout.pack(sub.cache, k + 1)
-      return {d: packed[d] for d in levels}, [sub.recorded[d] for d in levels]
+      records = [sub.recorded[d] for d in levels]
+      return {d: packed[d] for d in levels}, {}, records
 
     def skip():
-      return {d: px.packed[d] for d in levels}, self._skipped_records(k, px)
+      return {d: px.packed[d] for d in levels}, {}, self._skipped_records(k, px)
 
     return run, skip
 
@@ -631,11 +647,14 @@ class CachedGenerator:
         at every column (zeros where it did not run).
     """
     dtype = self.dtype
+    split = carry == "split"  # carried sums per level (`_CarriedSums`)
     cache = {
         c.name: c.empty_cache(batch, dtype, carry)
         for convs in self.records.values()
         for c in convs
+        if not (split and c.can_carry)
     }
+    carried = self.sums.empty(batch, dtype) if split else {}
     layout = _CacheLayout(self.records, cache) if pack else None
     if layout is not None:
       cache = {k: layout.pack(cache, k) for k in self.records}
@@ -644,7 +663,7 @@ class CachedGenerator:
     row_params = tf.TensorArray(dtype, size=self.width if return_params else 0)
     col_depths = tf.constant(self.col_depths, tf.int32)
 
-    def body(j, cache, records, pixels, row_params):
+    def body(j, cache, carried, records, pixels, row_params):
       px = _PixelState(
           self,
           weights,
@@ -656,6 +675,7 @@ class CachedGenerator:
           carry,
           layout,
           None if layout is None else {k: cache[k] for k in cache if k > 0},
+          dict(carried),
       )
       u = self._pixel_level(
           0, px, lambda p: p.output(self.h_init[0]) + p.output(self.h_init[1])
@@ -682,15 +702,16 @@ class CachedGenerator:
       if return_params:
         row_params = row_params.write(j, raw)
       if layout is None:
-        return j + 1, px.cache, records, pixels, row_params
-      packed = dict(px.packed)
-      packed[0] = layout.pack(px.cache, 0)
-      return j + 1, packed, records, pixels, row_params
+        cache = px.cache
+      else:
+        cache = dict(px.packed)
+        cache[0] = layout.pack(px.cache, 0)
+      return j + 1, cache, px.carried, records, pixels, row_params
 
-    _, _, records, pixels, row_params = tf.while_loop(
+    _, _, _, records, pixels, row_params = tf.while_loop(
         lambda j, *_: j < self.width,
         body,
-        (tf.constant(0), cache, records, pixels, row_params),
+        (tf.constant(0), cache, carried, records, pixels, row_params),
         name="pixels",
     )
     records = tf.split(records.stack(), self._record_sizes, axis=-1)
@@ -727,6 +748,66 @@ class _CacheLayout:
     parts = tf.split(packed, self.widths[level], axis=-1)
     caches = tf.nest.pack_sequence_as(self.structure[level], parts)
     return dict(zip(self.names[level], caches))
+
+
+class _CarriedSums:
+  """The "split" layout's partial sums (`PixelConv.ahead`), one tensor a level.
+
+  Level k's is `[B, T + n]`: in the layout of its row terms (`terms[k]`,
+  `T` channels), each carried convolution's sum for its next output (zeros
+  for the others); then, for windows over 2, the sums further ahead. At a
+  pixel the first part is added to the row terms in the op that gathers
+  them, and the new tensor is one concat after the level's last
+  convolution. So every read of the old sums comes before the new ones are
+  written, and XLA updates the loop's buffer in place; carried one by one,
+  each convolution's sums were copied out and back in (two copies each, 44
+  per QuickDraw pixel at level 0), because the second dot does not wait
+  for the read.
+  """
+
+  def __init__(self, terms):
+    self.terms = terms
+    self.tailed = {
+        k: [c for c in convs if c.can_carry and c.window > 2]
+        for k, convs in terms.items()
+    }
+
+  def _tail_widths(self, level):
+    return [(c.window - 2) * c.out_channels for c in self.tailed[level]]
+
+  def empty(self, batch, dtype):
+    return {
+        k: tf.zeros(
+            [
+                batch,
+                sum(c.out_channels for c in convs) + sum(self._tail_widths(k)),
+            ],
+            dtype,
+        )
+        for k, convs in self.terms.items()
+    }
+
+  def read(self, level, terms, carried):
+    """`terms` [B, T] plus the next outputs' sums; and the tails by name."""
+    if not self.tailed[level]:
+      return terms + carried, {}
+    width = terms.shape[-1]
+    tails = tf.split(carried[:, width:], self._tail_widths(level), axis=-1)
+    names = [c.name for c in self.tailed[level]]
+    return terms + carried[:, :width], dict(zip(names, tails))
+
+  def write(self, level, ahead, batch, dtype):
+    """The new tensor, from `{name: PixelConv.ahead(...)}`."""
+    parts = [
+        (
+            ahead[c.name][:, : c.out_channels]
+            if c.name in ahead
+            else tf.zeros([batch, c.out_channels], dtype)
+        )
+        for c in self.terms[level]
+    ]
+    parts += [ahead[c.name][:, c.out_channels :] for c in self.tailed[level]]
+    return tf.concat(parts, axis=-1)
 
 
 class _RowState:
@@ -794,6 +875,7 @@ class _PixelState:
       carry,
       layout=None,
       packed=None,
+      carried=None,
   ):
     self.gen = gen
     self.carry = carry
@@ -810,6 +892,11 @@ class _PixelState:
     # With a `_CacheLayout`: levels > this scope's, one tensor each.
     self.layout = layout
     self.packed = packed
+    # With carry "split": each level's carried sums (`_CarriedSums`); and
+    # this scope's new sums and older tails, by convolution.
+    self.carried = {} if carried is None else carried
+    self.ahead = {}
+    self.tails = {}
 
   def branch(self):
     sub = _PixelState(
@@ -823,6 +910,7 @@ class _PixelState:
         self.carry,
         self.layout,
         None if self.packed is None else dict(self.packed),
+        dict(self.carried),
     )
     sub.terms = dict(self.terms)
     return sub
@@ -842,12 +930,15 @@ class _PixelState:
     return self._acts[key]
 
   def read_terms(self, level, convs):
-    """One gather and one split: the row terms of `level` at this column."""
-    parts = tf.split(
-        tf.gather(self.row.row_terms[level], self.col(level)),
-        [c.out_channels for c in convs],
-        axis=-1,
-    )
+    """One gather and one split: the row terms of `level` at this column.
+
+    With carried sums, they are added in the same fused op.
+    """
+    terms = tf.gather(self.row.row_terms[level], self.col(level))
+    if level in self.carried:
+      terms, tails = self.gen.sums.read(level, terms, self.carried[level])
+      self.tails.update(tails)
+    parts = tf.split(terms, [c.out_channels for c in convs], axis=-1)
     self.terms.update((c.name, p) for c, p in zip(convs, parts))
 
   def push(self, conv, value):
@@ -858,6 +949,13 @@ class _PixelState:
   def record(self, level, convs):
     """This pixel's inputs of `convs` (at `level`), concatenated."""
     self.recorded[level] = tf.concat([self.pushed[c.name] for c in convs], -1)
+
+  def carry_sums(self, level):
+    """With carried sums, `level`'s new ones, after its last convolution."""
+    if level in self.carried:
+      self.carried[level] = self.gen.sums.write(
+          level, self.ahead, self.batch, self.gen.dtype
+      )
 
   def output(self, conv, col_phase=None):
     """The convolution's output at this pixel (its output level's column).
@@ -881,9 +979,16 @@ class _PixelState:
     `extra`: with carried sums, an input of the current output only,
     multiplied in the same dot (`PixelConv.add_extra_rows`).
     """
-    cur, self.cache[conv.name] = conv.step(
-        self.weights[conv.name], self.cache[conv.name], value, self.carry, extra
-    )
+    weights = self.weights[conv.name]
+    if conv.name in self.cache:
+      cur, self.cache[conv.name] = conv.step(
+          weights, self.cache[conv.name], value, self.carry, extra
+      )
+    else:  # carried sums: the term already holds the earlier inputs' part
+      cur = conv.current_dot(weights, value, self.carry, extra)
+      if weights["later"] is not None:
+        tail = self.tails.get(conv.name)
+        self.ahead[conv.name] = conv.ahead(weights, value, tail)
     self.pushed[conv.name] = value
     term = self.terms[conv.name]
     return term if cur is None else term + cur
