@@ -420,7 +420,7 @@ def test_xla_inputs_read_the_same_bits_with_or_without_grappler():
   )
   cond = tf.constant(np.random.default_rng(0).normal(size=(4, 3)), tf.float32)
   dist.prepare(4, cond)
-  inputs = tf.function(dist._traced_inputs, autograph=False)
+  inputs = tf.function(dist._xla_inputs, autograph=False)
   args = (tf.constant(4), cond, tf.constant([1, 2]), dist._nothing_observed())
 
   def read():

@@ -75,18 +75,21 @@ class _CachedConv:
         else (shape[2], shape[3])
     )
 
-  def read_weights(self):
-    """The current kernel `[kh, kw, ...]`, its rows and the bias, as tensors.
+  def _read(self):
+    """The current kernel `[kh, kw, ...]`; and the bias and rows, as tensors.
 
     Read once per call, outside the loops, so that no loop body reads a
-    variable or slices a kernel.
+    variable or slices a kernel. The weights (second result) hold only what
+    the loops compute with: they are the compiled core's arguments, and
+    passing every form of every kernel made half of QuickDraw's 1,308
+    unused.
     """
     kernel, bias = network.kernel_and_bias(self.layer)
     kernel = tf.convert_to_tensor(kernel)
-    return {
-        "kernel": kernel,
-        # [1, kw, ...] each: a one-row kernel for `_row_conv`.
-        "rows": tf.split(kernel, kernel.shape[0]),
+    rows = tf.split(kernel, kernel.shape[0])
+    return kernel, {
+        # [1, kw, ...] each: a one-row kernel for `_row_conv`, by index.
+        "rows": {r: rows[r] for r in sorted(self._rows_read())},
         "bias": tf.convert_to_tensor(bias),
     }
 
@@ -120,17 +123,24 @@ class RowConv(_CachedConv):
   def push(self, cache, row):
     return tf.concat([cache[:, 1:], tf.expand_dims(row, 1)], axis=1)
 
+  def _rows_read(self):  # by the phases that cannot use `fused`
+    return {
+        kernel_row
+        for phase, taps in enumerate(self.geometry.row_taps)
+        if self.geometry.contiguous_rows(phase) is None
+        for kernel_row, _, _ in taps
+    }
+
   def read_weights(self):
-    """Adds `fused`: per row phase, the kernel rows that read the cache in
-    order (one convolution over the whole cache), or None."""
-    weights = super().read_weights()
+    """The bias, and per row phase the kernel rows that read the cache in
+    order (`fused`, one convolution over the whole cache) or, where they do
+    not, the rows that `__call__` applies one by one (`rows`)."""
+    kernel, weights = self._read()
     weights["fused"] = []
     for phase in range(len(self.geometry.row_taps)):
       first = self.geometry.contiguous_rows(phase)
       weights["fused"].append(
-          None
-          if first is None
-          else weights["kernel"][first : first + self.window]
+          None if first is None else kernel[first : first + self.window]
       )
     return weights
 
@@ -207,11 +217,11 @@ class PixelConv(_CachedConv):
     With `carry` (see `__init__`), also the matrices its `step` multiplies
     by: `spread` ("fused"), or `now` and `later` ("split").
     """
-    weights = super().read_weights()
+    kernel, weights = self._read()
     current = []
     for qr in range(len(self.cur_row)):
       per_col = [
-          self._current_row_matrix(weights["kernel"], qr, qc)
+          self._current_row_matrix(kernel, qr, qc)
           for qc in range(len(self.cur_cols))
       ]
       if all(m is None for m in per_col):
@@ -237,20 +247,24 @@ class PixelConv(_CachedConv):
       else:  # [C_in, C_out] and [C_in, (window - 1) * C_out] (or None)
         weights["now"] = blocks[0]
         weights["later"] = tf.concat(blocks[1:], axis=1) if blocks[1:] else None
+      del weights["current"]  # what `step` reads instead
     return weights
+
+  def _rows_read(self):  # by `row_term`
+    return {r for r in self.prev_row if r is not None}
 
   # The matrix of the dot that gives the current output, by `carry`.
   _CURRENT_DOT = {"fused": "spread", "split": "now"}
 
   def add_extra_rows(self, weights, carry, rows):
-    """Lets `step(..., extra=...)` take an input of the current output only.
+    """Makes `step(..., extra=...)` take an input of the current output only.
 
-    Adds to `weights` (`read_weights(carry)`) the current-output dot's
-    matrix with `rows` [C_extra, C_out] appended below it (zeros where the
-    dot also gives later outputs).
+    In `weights` (`read_weights(carry)`), replaces the current-output dot's
+    matrix by one with `rows` [C_extra, C_out] appended below it (zeros
+    where the dot also gives later outputs); `step` then needs `extra`.
     """
     key = self._CURRENT_DOT[carry]
-    matrix = weights[key]
+    matrix = weights.pop(key)
     rows = tf.pad(rows, [[0, 0], [0, matrix.shape[1] - rows.shape[1]]])
     weights[key + "_extra"] = tf.concat([matrix, rows], 0)
 

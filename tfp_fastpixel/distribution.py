@@ -398,7 +398,7 @@ class FastPixelCNN(tfd.PixelCNN):
     cond = validation.conditional_batch(
         conditional_input, self.conditional_shape, n, self.dtype
     )
-    weights, gumbel, logistic, observed = self._traced_inputs(
+    weights, gumbel, logistic, observed = self._xla_inputs(
         tf.constant(n, tf.int32),
         cond,
         stateless_seed(seed),
@@ -417,7 +417,7 @@ class FastPixelCNN(tfd.PixelCNN):
     key = bool(return_params)
     if key not in self._xla_fns:
       inputs = tf.function(
-          self._traced_inputs, autograph=False
+          self._xla_inputs, autograph=False
       ).get_concrete_function(*self._generator_specs())
       weights, gumbel, logistic, observed = tf.nest.map_structure(
           lambda t: t if t is None else tf.TensorSpec(t.shape, t.dtype),
@@ -510,8 +510,16 @@ class FastPixelCNN(tfd.PixelCNN):
         pack=pack,
     )
 
-  def _traced_inputs(self, n, cond, seed, observed):
-    """What the generator takes: (weights, gumbel, logistic, observed)."""
+  def _xla_inputs(self, n, cond, seed, observed):
+    """`_traced_inputs` for the compiled core (its layout's weights)."""
+    return self._traced_inputs(n, cond, seed, observed, xla=True)
+
+  def _traced_inputs(self, n, cond, seed, observed, xla):
+    """What the generator takes: (weights, gumbel, logistic, observed).
+
+    The weights are read for the path that takes them: the compiled core's
+    layout (`xla`), or the graph path's.
+    """
     self.trace_count += 1
     h, w, c = self.image_shape.as_list()
     gumbel, logistic = mixture.noise(
@@ -523,16 +531,15 @@ class FastPixelCNN(tfd.PixelCNN):
           tf.transpose(images, [1, 2, 0, 3]),
           tf.cast(observed[1], tf.int32),
       )
-    # Read for the compiled core's layout; the graph path ignores the
-    # carried dots' matrices.
-    weights = self._generator.read_weights(cond, self._core_layout()[1])
+    carry = self._core_layout()[1] if xla else None
+    weights = self._generator.read_weights(cond, carry)
     return weights, gumbel, logistic, observed
 
   def _traced_generate(
       self, n, cond, seed, return_params, progress, xla, observed=None
   ):
     weights, gumbel, logistic, observed = self._traced_inputs(
-        n, cond, seed, observed
+        n, cond, seed, observed, xla
     )
     if xla:
       return self._compiled_core(

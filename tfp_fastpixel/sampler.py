@@ -205,10 +205,11 @@ class CachedGenerator:
       carry: the `generate(carry=...)` these weights are for.
 
     Returns:
-      `{layer name: {'kernel', 'bias', ...}}`, plus per block `cond` terms
-      (`[B, 1, 2F]`, added before each gate; 0. when unconditional) and, for
-      up-path horizontal blocks, the skip Dense split into the halves that
-      read the vertical and the horizontal stack.
+      `{layer name: {...}}`, only what the loops read (each layer's
+      `read_weights`): per conditional Dense its `term` (`[B, 1, 2F]`,
+      added before each gate); for up-path horizontal blocks, the skip
+      Dense split into the halves that read the vertical and the horizontal
+      stack (the latter inside conv1's current-output dot with `carry`).
     """
     pixel_convs = [c for convs in self.records.values() for c in convs]
     row_convs = [c for convs in self.row_convs.values() for c in convs]
@@ -223,19 +224,19 @@ class CachedGenerator:
     weights.update((layer.name, layer.read_weights()) for layer in dense)
     for blk in self.blocks:
       for dense in (blk.v_cond, blk.h_cond):
-        if dense is not None:
+        if dense is not None:  # its term is all the loops read
           term = Dense.apply(weights[dense.name], cond)[:, tf.newaxis]
-          weights[dense.name]["term"] = term
+          weights[dense.name] = {"term": term}
     for blk in (b for lvl in self.up for b in lvl):
       skip = weights[blk.h_skip.name]
       skip["v_half"], skip["h_half"] = Dense.split_concat_input(
-          skip["kernel"], self.filters, self.activation
+          skip.pop("kernel"), self.filters, self.activation
       )
       # With carried sums, conv1's current-output dot also takes the skip's
       # horizontal half (`_h_block`).
       if carry and blk.h_conv1.can_carry:
         blk.h_conv1.add_extra_rows(
-            weights[blk.h_conv1.name], carry, skip["h_half"]
+            weights[blk.h_conv1.name], carry, skip.pop("h_half")
         )
     return weights
 
