@@ -209,13 +209,15 @@ class PixelConv(_CachedConv):
     )
 
   def read_weights(self, carry=None):
-    """Adds `current`: per row phase, the current-row taps as one matrix.
+    """The bias, `rows` (`row_term`'s) and the current-row taps.
 
-    Each entry is `[window * C_in, C_out]` when there is one column phase,
+    `current`: per row phase, the current-row taps as one matrix. Each
+    entry is `[window * C_in, C_out]` when there is one column phase,
     `[2, window * C_in, C_out]` when the taps depend on the output column's
     parity (transposed), or None when the row phase has no current taps.
-    With `carry` (see `__init__`), also the matrices its `step` multiplies
-    by: `spread` ("fused"), or `now` and `later` ("split").
+    With `carry` (see `__init__`), a convolution that can carry gets
+    instead the matrices its `step` multiplies by: `spread` ("fused"), or
+    `now` and `later` ("split").
     """
     kernel, weights = self._read()
     current = []
