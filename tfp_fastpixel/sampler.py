@@ -38,8 +38,15 @@ Dense = cached_layers.Dense
 
 
 def _gate(x):
+  """`a * sigmoid(b)` for `x = [a, b]` on the last axis.
+
+  Written as softplus's gradient, which is `a * sigmoid(b)`: one op, which
+  XLA's bridge lowers directly, where it lowers `tf.sigmoid` through an
+  MLIR pipeline of its own for each op (7-10 ms each when the core is
+  compiled; QuickDraw's has 64).
+  """
   a, b = tf.split(x, 2, axis=-1)
-  return tf.sigmoid(b) * a
+  return tf.raw_ops.SoftplusGrad(gradients=a, features=b)
 
 
 def _depth(index, num_levels):
