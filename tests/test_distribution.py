@@ -434,6 +434,28 @@ def test_xla_inputs_read_the_same_bits_with_or_without_grappler():
     np.testing.assert_array_equal(a, b)
 
 
+def test_compiled_core_has_no_op_that_xla_lowers_one_at_a_time():
+  # TF's bridge to XLA lowers some ops (sigmoid, einsum, tanh, ...) each
+  # through an MLIR pipeline of its own, 7-10 ms apiece at compile time; on
+  # QuickDraw's model the gates' sigmoids and the row-wide Dense layers'
+  # einsums were half the bridge's time. The core uses ops it lowers
+  # directly: the gate as softplus's gradient, Dense as a broadcast matmul.
+  dist = FastPixelCNN(
+      jit_compile=True,
+      conditional_shape=(),
+      **dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2),
+  )
+  cond = tf.zeros([2])
+  dist.prepare(2, cond)
+  core, args = dist.core_program(2, conditional_input=cond)
+  graph = core.get_concrete_function(*args).graph.as_graph_def()
+  ops = {n.op for n in graph.node}
+  ops |= {n.op for f in graph.library.function for n in f.node_def}
+  assert "SoftplusGrad" in ops and "BatchMatMulV2" in ops  # gates, rows
+  one_at_a_time = {"Sigmoid", "Einsum", "Tanh", "Softmax", "Reciprocal"}
+  assert not ops & one_at_a_time
+
+
 @pytest.mark.slow
 def test_automatic_path_and_progress(capsys):
   dist = FastPixelCNN(**dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2))
