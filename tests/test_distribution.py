@@ -448,12 +448,48 @@ def test_compiled_core_has_no_op_that_xla_lowers_one_at_a_time():
   cond = tf.zeros([2])
   dist.prepare(2, cond)
   core, args = dist.core_program(2, conditional_input=cond)
-  graph = core.get_concrete_function(*args).graph.as_graph_def()
-  ops = {n.op for n in graph.node}
-  ops |= {n.op for f in graph.library.function for n in f.node_def}
+  ops = set(_graph_ops(core.get_concrete_function(*args)))
   assert "SoftplusGrad" in ops and "BatchMatMulV2" in ops  # gates, rows
   one_at_a_time = {"Sigmoid", "Einsum", "Tanh", "Softmax", "Reciprocal"}
   assert not ops & one_at_a_time
+
+
+def _graph_ops(concrete):
+  """Op types of a concrete function's graph and the functions it calls."""
+  graph = concrete.graph.as_graph_def()
+  ops = [n.op for n in graph.node]
+  return ops + [n.op for f in graph.library.function for n in f.node_def]
+
+
+@pytest.mark.slow
+def test_traced_sampler_has_no_strided_slices_per_layer():
+  # Tracing is much of a new model's first call (about 8 of 20 s on
+  # QuickDraw's), and each strided slice traces four graph ops. Reading the
+  # weights slices none (splits and unstacks instead), and the core's
+  # strided slices do not grow with the number of resnet blocks.
+  def traced(num_resnet):
+    dist = FastPixelCNN(
+        jit_compile=True,
+        conditional_shape=(),
+        receptive_field_dims=(3, 5),  # carried sums with tails
+        **dict(TINY, image_shape=(4, 4, 1), num_resnet=num_resnet),
+    )
+    cond = tf.zeros([2])
+    dist.prepare(2, cond)
+    n, cond_spec, seed, observed = dist._generator_specs()
+    for xla in (False, True):  # the graph path's weights, the core's
+      inputs = tf.function(
+          lambda *a, xla=xla: dist._traced_inputs(*a, xla=xla),
+          autograph=False,
+      ).get_concrete_function(n, cond_spec, seed, observed)
+      assert "StridedSlice" not in _graph_ops(inputs)
+    core, args = dist.core_program(2, conditional_input=cond)
+    ops = _graph_ops(core.get_concrete_function(*args))
+    return ops.count("StridedSlice"), ops.count("Conv2D")
+
+  (slices_1, convs_1), (slices_2, convs_2) = traced(1), traced(2)
+  assert convs_2 > convs_1  # more blocks were traced
+  assert slices_2 == slices_1
 
 
 @pytest.mark.slow

@@ -121,7 +121,9 @@ class RowConv(_CachedConv):
     )
 
   def push(self, cache, row):
-    return tf.concat([cache[:, 1:], tf.expand_dims(row, 1)], axis=1)
+    # Unstack and stack take no constant inputs: two ops to trace, where a
+    # slice, an expand_dims and a concat take eight.
+    return tf.stack(tf.unstack(cache, axis=1)[1:] + [row], axis=1)
 
   def _rows_read(self):  # by the phases that cannot use `fused`
     return {
@@ -137,11 +139,18 @@ class RowConv(_CachedConv):
     not, the rows that `__call__` applies one by one (`rows`)."""
     kernel, weights = self._read()
     weights["fused"] = []
+    height = kernel.shape[0]
     for phase in range(len(self.geometry.row_taps)):
       first = self.geometry.contiguous_rows(phase)
-      weights["fused"].append(
-          None if first is None else kernel[first : first + self.window]
-      )
+      if first is None:
+        fused = None
+      elif first == 0 and self.window == height:
+        fused = kernel  # no op to trace
+      else:
+        fused = tf.split(
+            kernel, [first, self.window, height - first - self.window]
+        )[1]
+      weights["fused"].append(fused)
     return weights
 
   def __call__(self, weights, cache, row_phase):
@@ -220,36 +229,40 @@ class PixelConv(_CachedConv):
     `now` and `later` ("split").
     """
     kernel, weights = self._read()
-    current = []
-    for qr in range(len(self.cur_row)):
-      per_col = [
-          self._current_row_matrix(kernel, qr, qc)
-          for qc in range(len(self.cur_cols))
-      ]
-      if all(m is None for m in per_col):
-        current.append(None)
-        continue
-      zeros = tf.zeros_like(next(m for m in per_col if m is not None))
-      per_col = [zeros if m is None else m for m in per_col]
-      current.append(per_col[0] if len(per_col) == 1 else tf.stack(per_col))
-    weights["current"] = current
+    taps = self._taps(kernel)
     if carry and self.can_carry:
       # Block d holds the taps of the input d columns before the output
-      # (d = 0: the current one), each [C_in, C_out].
-      blocks = tf.unstack(
-          tf.reverse(
-              tf.reshape(
-                  current[0], [self.window, self.in_channels, self.out_channels]
-              ),
-              [0],
-          )
-      )
+      # (d = 0: the current one), each [C_in, C_out]: the slots, newest
+      # first (one row and one column phase: stride 1, not transposed).
+      blocks = self._zeros_for_missing(
+          self._current_row_blocks(taps, 0, 0), taps
+      )[::-1]
       if carry == "fused":  # [C_in, window * C_out]
         weights["spread"] = tf.concat(blocks, axis=1)
       else:  # [C_in, C_out] and [C_in, (window - 1) * C_out] (or None)
         weights["now"] = blocks[0]
         weights["later"] = tf.concat(blocks[1:], axis=1) if blocks[1:] else None
-      del weights["current"]  # what `step` reads instead
+      return weights
+    current = []
+    for qr in range(len(self.cur_row)):
+      per_col = [
+          self._current_row_blocks(taps, qr, qc)
+          for qc in range(len(self.cur_cols))
+      ]
+      if all(b is None for b in per_col):
+        current.append(None)
+        continue
+      per_col = [
+          None if b is None else tf.concat(self._zeros_for_missing(b, taps), 0)
+          for b in per_col
+      ]
+      if None in per_col:  # a column phase without taps: a zero matrix
+        some = next(m for m in per_col if m is not None)
+        per_col = [
+            tf.raw_ops.ZerosLike(x=some) if m is None else m for m in per_col
+        ]
+      current.append(per_col[0] if len(per_col) == 1 else tf.stack(per_col))
+    weights["current"] = current
     return weights
 
   def _rows_read(self):  # by `row_term`
@@ -388,22 +401,43 @@ class PixelConv(_CachedConv):
       matrix = tf.gather(matrix, col_phase)
     return tf.matmul(cache, matrix)
 
-  def _current_row_matrix(self, kernel, row_phase, col_phase):
-    """[window * C_in, C_out]: kernel taps laid out like the flat cache."""
+  def _taps(self, kernel):
+    """`taps[row][col]`: the kernel's taps, each `[C_in, C_out]`.
+
+    Unstacked (an op without constant inputs) rather than indexed: each
+    strided slice traces four graph ops, and tracing is a large part of a
+    new model's first call. Rows without current-row taps stay unread.
+    """
+    if self.geometry.transposed:  # [.., C_out, C_in] -> [.., C_in, C_out]
+      kernel = tf.transpose(kernel, [0, 1, 3, 2])
+    rows = tf.unstack(kernel)
+    return {r: tf.unstack(rows[r]) for r in set(self.cur_row) if r is not None}
+
+  def _current_row_blocks(self, taps, row_phase, col_phase):
+    """Per cache slot (oldest first), its `[C_in, C_out]` tap or None; or
+    None when this phase reads no tap of the current row."""
     kernel_row = self.cur_row[row_phase]
-    taps = dict(
+    by_slot = dict(
         (self.window - 1 + off, b) for b, off in self.cur_cols[col_phase]
     )
-    if kernel_row is None or not taps:
+    if kernel_row is None or not by_slot:
       return None
-    k = kernel[kernel_row]  # outside the loops (read_weights)
-    if self.geometry.transposed:  # [kw, C_out, C_in] -> [kw, C_in, C_out]
-      k = tf.transpose(k, [0, 2, 1])
-    blocks = [
-        k[taps[slot]] if slot in taps else tf.zeros_like(k[0])
+    return [
+        taps[kernel_row][by_slot[slot]] if slot in by_slot else None
         for slot in range(self.window)
     ]
-    return tf.concat(blocks, axis=0)
+
+  @staticmethod
+  def _zeros_for_missing(blocks, taps):
+    """`blocks` with zeros for the slots no tap reads."""
+    some_tap = next(t for row in taps.values() for t in row)
+    zeros = None
+    out = []
+    for b in blocks:
+      if b is None and zeros is None:
+        zeros = tf.raw_ops.ZerosLike(x=some_tap)
+      out.append(zeros if b is None else b)
+    return out
 
 
 class Dense:
@@ -429,17 +463,15 @@ class Dense:
     return tf.matmul(x, kernel) + weights["bias"]
 
   @staticmethod
-  def split_concat_input(kernel, num_filters, activation):
+  def split_concat_input(kernel, activation):
     """Kernels for `act(concat([a, b]))`'s two halves: `(k_a, k_b)`.
 
     TFP's up-path horizontal blocks apply this Dense to
     `act(concat([v, h]))`. `v` is known a row ahead, `h` only per pixel, so
     the two halves are computed at different times.
     """
-    f, k = num_filters, kernel
+    # The halves are equal: one split rather than a slice each.
     if activation == "concat_elu":  # act(x) = elu([x, -x]) = [a, b, -a, -b]
-      return (
-          tf.concat([k[:f], k[2 * f : 3 * f]], 0),
-          tf.concat([k[f : 2 * f], k[3 * f :]], 0),
-      )
-    return k[:f], k[f:]
+      a, b, neg_a, neg_b = tf.split(kernel, 4)
+      return tf.concat([a, neg_a], 0), tf.concat([b, neg_b], 0)
+    return tuple(tf.split(kernel, 2))

@@ -175,7 +175,9 @@ def kernel_and_bias(layer):
   variables, so training does not force a retrace.
   """
   if isinstance(layer, WeightNorm):
-    g = tf.expand_dims(layer.g, -layer.filter_axis - 3)
+    g = tf.convert_to_tensor(layer.g)
+    if layer.filter_axis != -1:  # [C_out] broadcasts alone on the last axis
+      g = tf.expand_dims(g, -layer.filter_axis - 3)
     kernel = tf.nn.l2_normalize(layer.v, axis=layer.kernel_norm_axes) * g
     return kernel, layer.layer.bias
   return tf.convert_to_tensor(layer.kernel), layer.bias

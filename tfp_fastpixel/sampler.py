@@ -232,12 +232,12 @@ class CachedGenerator:
     for blk in self.blocks:
       for dense in (blk.v_cond, blk.h_cond):
         if dense is not None:  # its term is all the loops read
-          term = Dense.apply(weights[dense.name], cond)[:, tf.newaxis]
+          term = tf.expand_dims(Dense.apply(weights[dense.name], cond), 1)
           weights[dense.name] = {"term": term}
     for blk in (b for lvl in self.up for b in lvl):
       skip = weights[blk.h_skip.name]
       skip["v_half"], skip["h_half"] = Dense.split_concat_input(
-          skip.pop("kernel"), self.filters, self.activation
+          skip.pop("kernel"), self.activation
       )
       # With carried sums, conv1's current-output dot also takes the skip's
       # horizontal half (`_h_block`).
@@ -315,18 +315,9 @@ class CachedGenerator:
     if k > 0:
       name = self.v_up[k - 1].name
       row.vcache[name] = self.v_up[k - 1].push(row.vcache[name], u)
-    batch = tf.shape(v)[0]
-    row.row_terms[k] = tf.concat(
-        [
-            tf.transpose(
-                tf.broadcast_to(
-                    terms[c.name], [batch, self.widths[k], c.out_channels]
-                ),
-                [1, 0, 2],
-            )
-            for c in self.terms[k]
-        ],
-        axis=-1,
+    # Each term is [B, W_k, C_out]; one concat and one transpose for all.
+    row.row_terms[k] = tf.transpose(
+        tf.concat([terms[c.name] for c in self.terms[k]], axis=-1), [1, 0, 2]
     )  # [W_k, B, sum of C_out]
     return u
 
@@ -544,11 +535,13 @@ class CachedGenerator:
     h, w = self.height, self.width
     raw_size = network.kernel_shape(self.head.layer)[-1]
 
-    vcache = {
-        c.name: c.empty_cache(batch, dtype)
-        for convs in self.row_convs.values()
-        for c in convs
-    }
+    blank = {}  # one zero cache per shape: fewer ops to trace
+    vcache = {}
+    for c in (c for convs in self.row_convs.values() for c in convs):
+      key = (c.window, c.in_width, c.in_channels)
+      if key not in blank:
+        blank[key] = c.empty_cache(batch, dtype)
+      vcache[c.name] = blank[key]
     stores = {
         k: tf.zeros([batch, self.widths[k], size], dtype)
         for k, size in enumerate(self._record_sizes)
@@ -806,16 +799,23 @@ class _CarriedSums:
 
   def write(self, level, ahead, batch, dtype):
     """The new tensor, from `{name: PixelConv.ahead(...)}`."""
+    # [next output, the tail] of each carried convolution: one split each
+    # (a strided slice traces four ops).
+    # Window 2: all of `ahead` is the next output's.
+    heads, tails = dict(ahead), []
+    for c in self.tailed[level]:
+      rest = (c.window - 2) * c.out_channels
+      heads[c.name], tail = tf.split(
+          ahead[c.name], [c.out_channels, rest], axis=-1
+      )
+      tails.append(tail)
     parts = [
-        (
-            ahead[c.name][:, : c.out_channels]
-            if c.name in ahead
-            else tf.zeros([batch, c.out_channels], dtype)
-        )
+        heads[c.name]
+        if c.name in heads
+        else tf.zeros([batch, c.out_channels], dtype)
         for c in self.terms[level]
     ]
-    parts += [ahead[c.name][:, c.out_channels :] for c in self.tailed[level]]
-    return tf.concat(parts, axis=-1)
+    return tf.concat(parts + tails, axis=-1)
 
 
 class _RowState:
