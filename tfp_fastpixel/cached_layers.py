@@ -234,9 +234,8 @@ class PixelConv(_CachedConv):
       # Block d holds the taps of the input d columns before the output
       # (d = 0: the current one), each [C_in, C_out]: the slots, newest
       # first (one row and one column phase: stride 1, not transposed).
-      blocks = self._zeros_for_missing(
-          self._current_row_blocks(taps, 0, 0), taps
-      )[::-1]
+      blocks = self._zeros_for_missing(self._current_row_blocks(taps, 0, 0))
+      blocks = blocks[::-1]
       if carry == "fused":  # [C_in, window * C_out]
         weights["spread"] = tf.concat(blocks, axis=1)
       else:  # [C_in, C_out] and [C_in, (window - 1) * C_out] (or None)
@@ -253,10 +252,10 @@ class PixelConv(_CachedConv):
         current.append(None)
         continue
       per_col = [
-          None if b is None else tf.concat(self._zeros_for_missing(b, taps), 0)
+          None if b is None else tf.concat(self._zeros_for_missing(b), 0)
           for b in per_col
       ]
-      if None in per_col:  # a column phase without taps: a zero matrix
+      if any(m is None for m in per_col):  # a column phase without taps
         some = next(m for m in per_col if m is not None)
         per_col = [
             tf.raw_ops.ZerosLike(x=some) if m is None else m for m in per_col
@@ -428,16 +427,12 @@ class PixelConv(_CachedConv):
     ]
 
   @staticmethod
-  def _zeros_for_missing(blocks, taps):
-    """`blocks` with zeros for the slots no tap reads."""
-    some_tap = next(t for row in taps.values() for t in row)
-    zeros = None
-    out = []
-    for b in blocks:
-      if b is None and zeros is None:
-        zeros = tf.raw_ops.ZerosLike(x=some_tap)
-      out.append(zeros if b is None else b)
-    return out
+  def _zeros_for_missing(blocks):
+    """`blocks` with zeros (one tensor) for the slots no tap reads."""
+    if all(b is not None for b in blocks):
+      return blocks
+    zeros = tf.raw_ops.ZerosLike(x=next(b for b in blocks if b is not None))
+    return [zeros if b is None else b for b in blocks]
 
 
 class Dense:

@@ -799,12 +799,11 @@ class _CarriedSums:
 
   def write(self, level, ahead, batch, dtype):
     """The new tensor, from `{name: PixelConv.ahead(...)}`."""
-    # [next output, the tail] of each carried convolution: one split each
-    # (a strided slice traces four ops).
-    # Window 2: all of `ahead` is the next output's.
+    # [next output, the tail] of each tailed convolution: one split each
+    # (a strided slice traces four ops). Window 2: all of `ahead` is the
+    # next output's.
     heads, tails = dict(ahead), []
-    for c in self.tailed[level]:
-      rest = (c.window - 2) * c.out_channels
+    for c, rest in zip(self.tailed[level], self._tail_widths(level)):
       heads[c.name], tail = tf.split(
           ahead[c.name], [c.out_channels, rest], axis=-1
       )
