@@ -62,7 +62,17 @@ def main():
   parser.add_argument("--dots", type=int, default=20, help="dots per step")
   parser.add_argument("--out", help="also write the table to this file")
   args = parser.parse_args()
-  cases = [(1, 1), (2, 1), (4, 1), (8, 1), (16, 1), (64, 1), (8, 2), (16, 2)]
+  cases = [
+      (1, 1),
+      (2, 1),
+      (4, 1),
+      (8, 1),
+      (16, 1),
+      (64, 1),
+      (8, 2),
+      (16, 2),
+      (64, 2),
+  ]
   lines = [
       f"{datetime.date.today()}, TF {tf.__version__}, CPU ({platform.machine()}"
       f"), XLA; {args.dots} chained [M, {args.k}] x [{args.k}, {args.k}] dots"
