@@ -29,7 +29,7 @@ def test_defaults_are_read_from_the_signature():
 
 
 def _r_signature():
-  with open(os.path.join(ROOT, "examples", "r", "fastpixel.R")) as f:
+  with open(os.path.join(ROOT, "r", "R", "distribution.R")) as f:
     text = f.read()
   body = re.search(
       r"tfd_fast_pixel_cnn <- function\((.*?)\) \{", text, re.S
@@ -60,6 +60,14 @@ def test_r_wrapper_has_the_same_arguments_and_defaults():
   assert r["image_shape"] is None  # required in both
   for name, value in python.items():
     assert r[name] == _r_literal(value), name
+
+
+def test_r_package_version_is_the_python_version():
+  with open(os.path.join(ROOT, "pyproject.toml")) as f:
+    python = re.search(r'^version = "([^"]+)"', f.read(), re.M).group(1)
+  with open(os.path.join(ROOT, "r", "DESCRIPTION")) as f:
+    r = re.search(r"^Version: (\S+)$", f.read(), re.M).group(1)
+  assert r == python
 
 
 # (argument, bad value, CLI flag value or None, expected exception type)

@@ -28,6 +28,7 @@ split, `test` is a deterministic held-out slice disjoint from `train`.
 """
 
 import dataclasses
+import numbers
 import os
 import socket
 import sys
@@ -35,6 +36,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
+
+from tfp_fastpixel import validation
 
 DATASETS = ("digits", "cifar10", "quickdraw", "folder")
 SPLITS = ("train", "test")
@@ -158,12 +161,17 @@ def resolve_classes(classes: ClassSpec, class_names: Sequence[str]):
     return tuple(range(n))
   if isinstance(classes, str) and classes == "post":
     classes = QUICKDRAW_POST_CLASSES
-  if isinstance(classes, (str, int, np.integer)):
+  if isinstance(classes, (str, numbers.Real)):
     classes = [classes]
   lookup = {name: i for i, name in enumerate(class_names)}
   ids = set()
   for c in classes:
-    if isinstance(c, (int, np.integer)) and not isinstance(c, bool):
+    # Whole-number floats are ids too: R passes `c(3, 7)` as doubles.
+    if (
+        isinstance(c, numbers.Real)
+        and not isinstance(c, (bool, np.bool_))
+        and float(c).is_integer()
+    ):
       cid = int(c)
     elif isinstance(c, str) and c in lookup:
       cid = lookup[c]
@@ -263,14 +271,10 @@ def load(
   """
   if split not in SPLITS:
     raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
-  if (
-      isinstance(batch_size, bool)
-      or not isinstance(batch_size, (int, np.integer))
-      or batch_size < 1
-  ):
-    raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
-  if take is not None and (not isinstance(take, (int, np.integer)) or take < 1):
-    raise ValueError(f"take: expected a positive int or None, got {take!r}")
+  batch_size = validation.as_int("batch_size", batch_size, minimum=1)
+  if take is not None:
+    take = validation.as_int("take", take, minimum=1)
+  seed = validation.as_int("seed", seed)
   if not 0.0 < heldout_fraction < 1.0:
     raise ValueError(
         f"heldout_fraction: expected a value in (0, 1), got "

@@ -703,12 +703,20 @@ def _graph_optimizer(off=False):
 def stateless_seed(seed):
   """An int32[2] seed. Unlike TFP, an int seed reproduces samples exactly.
 
+  Accepts None (fresh randomness), an int, a pair of ints, or a stateless
+  seed tensor; integral floats count as ints.
+
   The CLI uses it too, so that a run's export draws the live model's images.
   """
-  if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-    seed = int(seed)
+  # R passes every number as a double: `seed = 42` arrives as 42.0, and
+  # `c(1, 2)` as [1.0, 2.0]. Whole numbers are accepted, fractions rejected.
+  if isinstance(seed, (numbers.Real, np.ndarray)) and np.ndim(seed) == 0:
+    seed = validation.as_int("seed", seed)
     return tf.constant([(seed >> 31) & 0x7FFFFFFF, seed & 0x7FFFFFFF], tf.int32)
-  return tfp.random.sanitize_seed(seed)  # None: fresh; pairs: stateless
+  if isinstance(seed, (list, tuple)) and len(seed) == 2:
+    pair = [validation.as_int(f"seed[{i}]", s) for i, s in enumerate(seed)]
+    return tf.constant(pair, tf.int32)
+  return tfp.random.sanitize_seed(seed)  # None: fresh; tensors: stateless
 
 
 def from_pixelcnn(

@@ -316,12 +316,7 @@ def train(
   Returns:
     A `TrainResult`.
   """
-  if (
-      isinstance(epochs, bool)
-      or not isinstance(epochs, (int, np.integer))
-      or epochs < 1
-  ):
-    raise ValueError(f"epochs: expected a positive int, got {epochs!r}")
+  epochs = validation.as_int("epochs", epochs, minimum=1)
   if not isinstance(run_dir, (str, os.PathLike)):
     raise TypeError(f"run_dir: expected a path, got {type(run_dir).__name__}")
   run_dir = os.fspath(run_dir)
@@ -482,12 +477,10 @@ def _run_config(
     kwargs[key] = value
   mcfg = model_config(**kwargs)
   tcfg = dict(
-      batch_size=int(batch_size),
+      batch_size=validation.as_int("batch_size", batch_size, minimum=1),
       learning_rate=float(learning_rate),
-      seed=int(seed),
+      seed=validation.as_int("seed", seed),
   )
-  if isinstance(batch_size, bool) or tcfg["batch_size"] < 1:
-    raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
 
   config = dict(model=mcfg, data=dcfg, train=tcfg)
   if stored is not None:
