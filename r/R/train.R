@@ -72,7 +72,13 @@ fp_train_run <- function(run_dir,
   data_config <- list(name = dataset)
   data_config["labels"] <- list(labels)  # NULL: unconditional, kept as None
   if (!is.null(classes)) data_config$classes <- as.list(classes)
-  if (!is.null(take)) data_config$take <- take
+  if (!is.null(take)) {
+    # Stored in the run's config.json: a whole number there, as the CLI writes.
+    if (is.numeric(take) && length(take) == 1 && isTRUE(take == round(take))) {
+      take <- as.integer(take)
+    }
+    data_config$take <- take
+  }
   if (!is.null(data_dir)) data_config$data_dir <- path.expand(data_dir)
   model <- if (length(model)) reticulate::dict(model) else NULL
   res <- .fp_call(.fp_glue()$train_run(run_dir, reticulate::dict(data_config),

@@ -18,7 +18,7 @@ test_that("tfd_fast_pixel_cnn has the Python signature's arguments and defaults"
   expect_identical(names(r), c("image_shape", names(python)))
   expect_identical(r$image_shape, quote(expr = ))
   for (name in names(python)) {
-    expect_equal(eval(r[[name]]), python[[name]],
+    expect_equal(eval(r[[name]]), unlist(python[[name]]),
                  label = paste0("default of ", name), ignore_attr = TRUE)
   }
 })
