@@ -74,7 +74,8 @@ fp_train_run <- function(run_dir,
   if (!is.null(classes)) data_config$classes <- as.list(classes)
   if (!is.null(take)) {
     # Stored in the run's config.json: a whole number there, as the CLI writes.
-    if (is.numeric(take) && length(take) == 1 && isTRUE(take == round(take))) {
+    if (is.numeric(take) && length(take) == 1 && isTRUE(take == round(take)) &&
+          abs(take) <= .Machine$integer.max) {
       take <- as.integer(take)
     }
     data_config$take <- take

@@ -2,8 +2,7 @@ test_that("tfd_fast_pixel_cnn builds from R doubles", {
   skip_without_python()
   dist <- tiny_model()
   fp <- reticulate::import("tfp_fastpixel", convert = FALSE)
-  expect_true(reticulate::py_to_r(
-    reticulate::import_builtins()$isinstance(dist, fp$FastPixelCNN)))
+  expect_true(reticulate::import_builtins()$isinstance(dist, fp$FastPixelCNN))
   expect_identical(fp_to_r(dist$event_shape$as_list()), c(4, 4, 1))
   expect_identical(reticulate::py_to_r(dist$parameters$get("num_filters")), 8L)
   unconditional <- tiny_model(conditional_shape = NULL)
