@@ -8,10 +8,13 @@ two_classes <- function(n) {
 
 test_that("a tiny model trained from R: loss falls, samples follow the label", {
   skip_without_python()
-  dist <- tiny_model()
+  # Weight norm's data-dependent init on images of one constant value gives
+  # scales that make the first steps spike (loss in the thousands) now and
+  # then; without it this data trains smoothly for every seed tried.
+  dist <- tiny_model(use_data_init = FALSE)
   data <- two_classes(64)
   history <- fp_train(dist, data$x, data$y, epochs = 10, batch_size = 16,
-                      learning_rate = 0.03, seed = 1)
+                      learning_rate = 0.02, seed = 1)
   expect_s3_class(history, "data.frame")
   expect_identical(history$epoch, 1:10)
   expect_true(all(c("loss", "bits_per_dim") %in% names(history)))
