@@ -26,4 +26,7 @@ if [ "$status" -ne 0 ] || grep -Eq '^Status:.*(ERROR|WARNING)' "$log"; then
   echo "r/check.sh: R CMD check found an ERROR or WARNING (see above)" >&2
   exit 1
 fi
+# The tests' summary and time (R CMD BATCH ends its output with proc.time()).
+grep -E '^\[ FAIL' fastpixelcnn.Rcheck/tests/testthat.Rout | tail -n 1
+tail -n 3 fastpixelcnn.Rcheck/tests/testthat.Rout
 grep -E '^Status:' "$log"
