@@ -110,6 +110,7 @@ grid <- grid[rep(seq_len(nrow(grid)), each = scale),
 tf <- reticulate::import("tensorflow", convert = FALSE)
 pixels <- fp_from_r(array(round(grid * 255), c(dim(grid), 1)), "uint8")
 dir.create(dirname(out), recursive = TRUE, showWarnings = FALSE)
-tf$io$write_file(normalizePath(out, mustWork = FALSE), tf$io$encode_png(pixels))
+invisible(tf$io$write_file(normalizePath(out, mustWork = FALSE),
+                           tf$io$encode_png(pixels)))
 cat(sprintf("saved %d x %d samples (classes %s) to %s\n", length(rows), n,
             paste(class_ids, collapse = ", "), out))
