@@ -13,19 +13,24 @@
             model, print held-out bits/dim, write real-vs-generated PNGs per
             class, and measure FastPixelCNN's sampling speed against TFP's
 
-Each command is a module of this package with `add_parser(subparsers)` and
-`run(args) -> exit status`; `flags` holds the flags they share.
+Each command is a module of this package with `add_parser(subparsers)`,
+`run(args) -> exit status` and, where some checks need no TensorFlow,
+`before_tensorflow(args)`; `flags` holds the flags they share. `main`
+parses the flags, runs `before_tensorflow`, starts TensorFlow, then `run`.
 
 User errors (a missing run dir, a bad flag value, an unknown label) print one
 line, `error: ...`, and exit with status 2; set TFP_FASTPIXEL_DEBUG=1 for the
 traceback. TensorFlow is imported only after the arguments are parsed, and
-its C++ start-up logs are off unless the user set TF_CPP_MIN_LOG_LEVEL.
+TF_CPP_MIN_LOG_LEVEL is 2 (no C++ INFO or WARNING lines) unless the user set
+it.
 """
 
 import argparse
 import importlib
 import os
+import re
 import sys
+import tempfile
 
 # The commands, in the order `--help` lists them; each names a module here.
 COMMANDS = ("train", "sample", "complete", "export", "evaluate", "demo")
@@ -62,10 +67,19 @@ def main(argv=None) -> int:
   # bury the CLI's own lines; TensorFlow reads this when it loads.
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   args = build_parser().parse_args(argv)  # exits 2 on bad flags, no TF yet
+  command = _command(args.command)
   try:
-    if getattr(args, "cpu_devices", None):
-      _split_cpu(args.cpu_devices)
-    return _command(args.command).run(args)
+    cpu_devices = getattr(args, "cpu_devices", None)
+    if cpu_devices and cpu_devices < 1:
+      raise UsageError(f"--cpu_devices: expected >= 1, got {cpu_devices}")
+    # A command's checks that need no TensorFlow answer at once; some also
+    # set environment variables that TensorFlow reads as it starts.
+    if hasattr(command, "before_tensorflow"):
+      command.before_tensorflow(args)
+    _start_tensorflow()
+    if cpu_devices:
+      _split_cpu(cpu_devices)
+    return command.run(args)
   except _USER_ERRORS as e:
     if os.environ.get("TFP_FASTPIXEL_DEBUG"):
       raise
@@ -74,9 +88,48 @@ def main(argv=None) -> int:
     return 2
 
 
+# A line absl writes before its logging is initialized: severity letter,
+# MMDD, time (the seconds may be counted from 1970), thread id, file:line.
+_C_LOG_LINE = re.compile(rb"^([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] ")
+_ABSL_BANNER = b"WARNING: All log messages before absl::InitializeLog()"
+
+
+def _start_tensorflow():
+  """Imports TensorFlow, holding the lines its libraries log as they load to
+  TF_CPP_MIN_LOG_LEVEL, as TensorFlow holds its later ones.
+
+  While TensorFlow's shared libraries load, absl writes every log line to
+  stderr whatever the level (e.g. `I0000 ... cudart_stub.cc:31] Could not
+  find cuda drivers`). So stderr goes to a file during the import, and
+  only its lines at or above the level are written back.
+  """
+  if "tensorflow" in sys.modules:
+    return
+  try:
+    level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
+  except ValueError:
+    level = 0
+  sys.stderr.flush()
+  saved = os.dup(2)
+  with tempfile.TemporaryFile() as held:
+    os.dup2(held.fileno(), 2)
+    try:
+      import tensorflow  # noqa: F401
+    finally:
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      held.seek(0)
+      for line in held.read().splitlines(keepends=True):
+        match = _C_LOG_LINE.match(line)
+        severity = "IWEF".index(match[1].decode()) if match else None
+        if line.startswith(_ABSL_BANNER):
+          severity = 1  # a warning
+        if severity is None or severity >= level:
+          os.write(2, line)
+
+
 def _split_cpu(n):
-  if n < 1:
-    raise UsageError(f"--cpu_devices: expected >= 1, got {n}")
   import tensorflow as tf
 
   cpu = tf.config.list_physical_devices("CPU")[0]

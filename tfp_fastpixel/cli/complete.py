@@ -42,11 +42,15 @@ def add_parser(sub):
   )
 
 
+def before_tensorflow(args):
+  """Checks that `--run` holds a run."""
+  run_dir_lib.check(args.run, "--run")
+
+
 def run(args):
   from tfp_fastpixel import grid
   from tfp_fastpixel import train as train_lib
 
-  run_dir_lib.check(args.run, "--run")
   config = train_lib.read_config(args.run)
   spec = run_data.spec(config)
   h = spec.image_shape[0]

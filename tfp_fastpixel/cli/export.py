@@ -20,11 +20,15 @@ def add_parser(sub):
   )
 
 
+def before_tensorflow(args):
+  """Checks that `--run` holds a run."""
+  run_dir_lib.check(args.run, "--run")
+
+
 def run(args):
   from tfp_fastpixel import export as export_lib
   from tfp_fastpixel import train as train_lib
 
-  run_dir_lib.check(args.run, "--run")
   out = args.out or os.path.join(args.run, run_dir_lib.EXPORT_DIR)
   dist, _ = train_lib.load_distribution(args.run)
   if os.path.exists(out):

@@ -84,28 +84,46 @@ def add_parser(sub):
   )
 
 
-def run(args):
+def before_tensorflow(args):
+  """Checks the flags and the run dir; with `--out`, picks the run's export
+  when it is current and keeps XLA's compilations next to it (XLA reads
+  that setting as TensorFlow starts)."""
   if (args.out is None) == (args.out_dir is None):
     raise UsageError("sample: give exactly one of --out (a PNG) and --out_dir")
+  if args.out_dir is not None:
+    if args.n is None:
+      raise UsageError("--n: give the number of images to draw into --out_dir")
+    for flag in ("n", "shard_size"):
+      if getattr(args, flag) < 1:
+        raise UsageError(f"--{flag}: expected >= 1, got {getattr(args, flag)}")
+    if args.compare or args.baseline:
+      raise UsageError("--compare and --baseline are for --out (a PNG)")
+    run_dir_lib.check(args.run, "--run")
+    return
+  args.n = 8 if args.n is None else args.n
+  if args.n < 1:
+    raise UsageError(f"--n: expected >= 1, got {args.n}")
+  run_dir_lib.check(args.run, "--run")
+  args.export = (
+      run_dir_lib.current_export(args.run)
+      if (args.use_export and not args.baseline)
+      else None
+  )
+  if args.export:
+    run_dir_lib.use_xla_cache(args.export)
+
+
+def run(args):
   if args.out_dir is not None:
     return _sample_shards(args)
   return _sample_png(args)
 
 
 def _sample_png(args):
-  args.n = 8 if args.n is None else args.n
-  if args.n < 1:
-    raise UsageError(f"--n: expected >= 1, got {args.n}")
-  run_dir_lib.check(args.run, "--run")
-  export = (
-      run_dir_lib.current_export(args.run)
-      if (args.use_export and not args.baseline)
-      else None
-  )
-  if export:
-    run_dir_lib.use_xla_cache(export)
-  from tfp_fastpixel import grid  # TensorFlow starts here
+  from tfp_fastpixel import grid
   from tfp_fastpixel import train as train_lib
+
+  export = args.export  # picked by before_tensorflow
 
   config = train_lib.read_config(args.run)
   spec = run_data.spec(config)
@@ -143,14 +161,6 @@ def _sample_png(args):
 
 
 def _sample_shards(args):
-  if args.n is None:
-    raise UsageError("--n: give the number of images to draw into --out_dir")
-  for flag in ("n", "shard_size"):
-    if getattr(args, flag) < 1:
-      raise UsageError(f"--{flag}: expected >= 1, got {getattr(args, flag)}")
-  if args.compare or args.baseline:
-    raise UsageError("--compare and --baseline are for --out (a PNG)")
-  run_dir_lib.check(args.run, "--run")
   from tfp_fastpixel import shards
   from tfp_fastpixel import train as train_lib
 
