@@ -208,7 +208,9 @@ def test_run_dir_reads_a_run_without_tensorflow(tmp_path, monkeypatch):
   with pytest.raises(ValueError, match="--run: .* is not a directory"):
     run_dir.check(str(run), "--run")
   run.mkdir()
-  with pytest.raises(ValueError, match="run_dir: .* config.json is missing"):
+  with pytest.raises(
+      ValueError, match=r"run_dir: .* \(config.json is missing\)"
+  ):
     run_dir.check(str(run))
   (run / "config.json").write_text("{}")
   run_dir.check(str(run))
