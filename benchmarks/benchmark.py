@@ -41,6 +41,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_fastpixel import FastPixelCNN
+from tfp_fastpixel import _execution
 from tfp_fastpixel import from_pixelcnn
 from tfp_fastpixel import op_counts
 
@@ -86,36 +87,25 @@ def timed(fn, repeats=1):
 
 
 def _path(dist, batch, kwargs, xla, h, w, count_ops):
-  """trace+compile, steady and ops/px of one path of `dist`'s sampler."""
-  dist._jit_compile = xla
+  """trace+compile, steady and ops/px of one program of `dist`'s sampler."""
+  dist = from_pixelcnn(dist, jit_compile=xla)  # the automatic program
   first = timed(lambda: dist.sample(batch, seed=0, **kwargs))
   steady = timed(lambda: dist.sample(batch, seed=1, **kwargs), repeats=2)
   out = dict(compile=max(first - steady, 0.0), steady=steady)
   if not count_ops:
     return out
+  cond = kwargs.get("conditional_input")
   if xla:
-    core, args = dist.core_program(batch, 0, kwargs.get("conditional_input"))
+    core, args = _execution.core_program(dist, batch, 0, cond)
     hlo = core.experimental_get_compiler_ir(*args)(stage="optimized_hlo")
     out["ops"], out["work"] = op_counts.xla_ops_per_pixel(hlo, h, w)
-    # The layout a GPU gets (packed caches, one dot per carried
-    # convolution), compiled here by the CPU's XLA.
-    gpu = from_pixelcnn(dist, jit_compile=True)
-    gpu._pack_caches = True
-    core, args = gpu.core_program(batch, 0, kwargs.get("conditional_input"))
+    # The accelerator program, compiled here by the CPU's XLA.
+    gpu = _execution.with_program(dist, "xla_accelerator")
+    core, args = _execution.core_program(gpu, batch, 0, cond)
     hlo = core.experimental_get_compiler_ir(*args)(stage="optimized_hlo")
     out["gpu_ops"] = op_counts.xla_ops_per_pixel(hlo, h, w)[0]
   else:
-    cond = kwargs.get("conditional_input")
-    cond = None if cond is None else tf.reshape(cond, [batch, -1])
-    fn = dist._generate.get_concrete_function(
-        tf.constant(batch),
-        cond,
-        tf.constant([0, 0]),
-        False,
-        False,
-        False,
-        dist._nothing_observed(),
-    )
+    fn = _execution.traced_generator(dist, xla=False)
     out["ops"] = op_counts.graph_ops_per_pixel(fn, h, w)
   return out
 
@@ -184,7 +174,6 @@ def measure(name, config, batch, tfp_budget, count_ops=True):
   kwargs = {} if cond is None else {"conditional_input": cond}
   graph = _path(dist, batch, kwargs, False, h, w, count_ops)
   xla = _path(dist, batch, kwargs, True, h, w, count_ops)
-  dist._jit_compile = None
   auto = "XLA" if dist.uses_xla() else "graph"
 
   estimate = (h * w + 1) * t_forward
@@ -218,7 +207,7 @@ def first_call_child(name, batch):
   config = next(c for n, c, b in suites("all") if n == name and b == batch)
   dist, cond = _model(config, batch)
   # Weight norm's data-dependent init first, as in `measure`.
-  dist.prepare(batch, cond)
+  _execution.prepare(dist, batch, cond)
   kwargs = {} if cond is None else {"conditional_input": cond}
   h, w, _ = config["image_shape"]
   print(json.dumps(_path(dist, batch, kwargs, True, h, w, False)))
