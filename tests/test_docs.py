@@ -169,6 +169,7 @@ def test_broken_links_are_reported(tmp_path):
 # change to the quick start is noticed here.
 QUICK_START_SMALLER = (
     ("num_resnet=2", "num_resnet=1"),
+    ("num_hierarchies=2", "num_hierarchies=1"),
     ("num_filters=32", "num_filters=8"),
     ("num_logistic_mix=5", "num_logistic_mix=2"),
     ("batch_size=32)", "batch_size=32, take=128)"),
