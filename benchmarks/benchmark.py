@@ -24,8 +24,10 @@ new process, cold and then with XLA's persistent compilation cache filled
 by the cold one (what `sample --run` sets up): the cost of a model's first
 call in every later script or R session.
 
-  python benchmarks/benchmark.py --suite issue     # the issue's rows
-  python benchmarks/benchmark.py --suite all --out benchmarks/results_cpu.md
+  python benchmarks/benchmark.py                  # the four models
+  python benchmarks/benchmark.py --cached_first_call \
+      --out benchmarks/results_cpu.md --json benchmarks/results_cpu.json
+  python benchmarks/benchmark.py --suite scaling   # image side and batch
 """
 
 import argparse
@@ -269,7 +271,7 @@ HEADER = (
 
 
 def suites(name):
-  issue = [
+  models = [
       ("small", SMALL, 8),
       ("QuickDraw post", QUICKDRAW, 8),
       ("QuickDraw post", QUICKDRAW, 64),
@@ -281,7 +283,7 @@ def suites(name):
   ] + [
       (f"batch {b}", dict(SCALING, image_shape=(16, 16, 1)), b) for b in (1, 64)
   ]
-  return {"issue": issue, "scaling": scaling, "all": issue + scaling}[name]
+  return {"models": models, "scaling": scaling, "all": models + scaling}[name]
 
 
 def main(argv=None):
@@ -289,7 +291,7 @@ def main(argv=None):
       description=__doc__, formatter_class=argparse.RawTextHelpFormatter
   )
   parser.add_argument(
-      "--suite", default="issue", choices=["issue", "scaling", "all"]
+      "--suite", default="models", choices=["models", "scaling", "all"]
   )
   parser.add_argument("--only", help="run only rows whose name contains this")
   parser.add_argument(
@@ -325,9 +327,16 @@ def main(argv=None):
       else f"CPU ({platform.processor() or platform.machine()}, "
       f"{os.cpu_count()} cores)"
   )
+  meta = dict(
+      date=time.strftime("%Y-%m-%d"),
+      tensorflow=tf.__version__,
+      tfp=tfp.__version__,
+      device=device,
+      command="python " + " ".join([os.path.relpath(__file__)] + sys.argv[1:]),
+  )
   lines = [
-      f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
-      f"{tfp.__version__}, {device}",
+      f"{meta['date']}, TF {meta['tensorflow']}, TFP {meta['tfp']}, {device}",
+      f"Command: `{meta['command']}`",
       "",
       HEADER,
   ]
@@ -369,6 +378,7 @@ def main(argv=None):
     ]
     for r in rows:
       cold, warm = cached_first_call(r["name"], r["batch"])
+      r["first_call_new_process"] = dict(cold=cold, warm_cache=warm)
       lines.append(
           f"| {r['name']} | {r['batch']} | {cold['compile']:.1f} | "
           f"{warm['compile']:.1f} | {warm['steady']:.3f} |"
@@ -379,7 +389,7 @@ def main(argv=None):
       f.write("\n".join(lines) + "\n")
   if args.json:
     with open(args.json, "w") as f:
-      json.dump(rows, f, indent=1)
+      json.dump(dict(meta, bandwidth=rate, rows=rows), f, indent=1)
   return 0
 
 

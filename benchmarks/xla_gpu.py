@@ -2,9 +2,9 @@
 
 The XLA path hands XLA one HLO program per call (the compiled core). This
 script exports that very program, with its arguments, and runs it with the
-XLA that ships in JAX on whatever device JAX finds. That is how the GPU
-table in the README was made: the lent GPU machine has JAX but no
-TensorFlow, and nothing can be installed there. Three steps:
+XLA that ships in JAX on whatever device JAX finds, so a machine with an
+accelerator needs JAX but no TensorFlow. This is how the GPU table in
+docs/performance.md is made. Three steps:
 
   # 1. here, with TensorFlow: programs and arguments, CPU reference outputs
   python benchmarks/xla_gpu.py export --dir /tmp/xla_gpu
@@ -14,7 +14,7 @@ TensorFlow, and nothing can be installed there. Three steps:
   python benchmarks/xla_gpu.py report --dir /tmp/xla_gpu --results results \
       --out benchmarks/results_gpu.md
 
-Per row (the issue's rows of `benchmark.py`, same seeded weights), three
+Per row (the `models` suite of `benchmark.py`, same seeded weights), three
 programs are exported and timed on the same device:
 
 * `sampler`: the compiled core that `sample()` runs under XLA (the noise
@@ -229,7 +229,7 @@ def export_row(out_dir, name, batch, exact, highest):
   from tfp_fastpixel import _execution  # pylint: disable=g-import-not-at-top
 
   bench = _load("benchmark", os.path.join(HERE, "benchmark.py"))
-  config = next(c for n, c, b in bench.suites("issue") if n == name)
+  config = next(c for n, c, b in bench.suites("models") if n == name)
   dist, cond = bench._model(config, batch)
   _execution.prepare(dist, batch, cond)  # weight norm's data-dependent init
   dist = _execution.with_program(dist, "xla_accelerator")
@@ -444,7 +444,7 @@ def _teacher_forcing(row_dir, device_out):
   bench = _load("benchmark", os.path.join(HERE, "benchmark.py"))
   with open(os.path.join(row_dir, "meta.json")) as f:
     meta = json.load(f)
-  config = next(c for n, c, _ in bench.suites("issue") if n == meta["name"])
+  config = next(c for n, c, _ in bench.suites("models") if n == meta["name"])
   dist, cond = bench._model(config, meta["batch"])
   _execution.prepare(dist, meta["batch"], cond)
   samples, raw = device_out
@@ -581,7 +581,7 @@ def main(argv=None):
   parser.add_argument("--results", help="report: the run's results folder")
   parser.add_argument(
       "--tfp_results",
-      help="report: take TFP's timings from this earlier run's JSON "
+      help="report: take TFP's timings from another run's JSON "
       "(results.json, or a report's .json)",
   )
   parser.add_argument(
