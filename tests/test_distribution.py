@@ -522,7 +522,7 @@ def test_compiled_core_has_no_op_that_xla_lowers_one_at_a_time():
   # TF's bridge to XLA lowers some ops (sigmoid, einsum, tanh, ...) each
   # through an MLIR pipeline of its own, 7-10 ms apiece at compile time; on
   # QuickDraw's model the gates' sigmoids and the row-wide Dense layers'
-  # einsums were half the bridge's time. The core uses ops it lowers
+  # einsums would be half the bridge's time. The core uses ops it lowers
   # directly: the gate as softplus's gradient, Dense as a broadcast matmul.
   dist = FastPixelCNN(
       jit_compile=True,
