@@ -235,7 +235,7 @@ def readiness_check(network):
 
   What sampling needs settled, read in one graph call. Read eagerly,
   kernel by kernel through NumPy, it cost 0.18 s of every `sample()` on
-  the QuickDraw model (139 kernels) and 7-18 ms on the issue's small one.
+  the QuickDraw model (139 kernels) and 7-18 ms on the small benchmark model.
   """
   pairs = _masked_kernel_variables(network)
   norms = uninitialized_weight_norms(network)

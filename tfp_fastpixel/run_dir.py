@@ -101,7 +101,7 @@ class ExportedSampler:
     del progress  # one compiled call: no rows to report
     import tensorflow as tf
 
-    from tfp_fastpixel.distribution import stateless_seed
+    from tfp_fastpixel.validation import stateless_seed
 
     kwargs = dict(n=tf.constant(n, tf.int32), seed=stateless_seed(seed))
     if conditional_input is not None:

@@ -204,12 +204,12 @@ class CachedGenerator:
 
   # -- Weights -----------------------------------------------------------------
 
-  def read_weights(self, cond, carry=None):
+  def read_weights(self, cond, layout):
     """Every tensor the loops compute with, read once per call.
 
     Args:
       cond: [B, D] flattened conditional input, or None.
-      carry: the `generate(carry=...)` these weights are for.
+      layout: the `layouts.Layout` of the program these weights are for.
 
     Returns:
       `{layer name: {...}}`, only what the loops read (each layer's
@@ -218,6 +218,7 @@ class CachedGenerator:
       Dense split into the halves that read the vertical and the horizontal
       stack (the latter inside conv1's current-output dot with `carry`).
     """
+    carry = layout.carry
     pixel_convs = [c for convs in self.records.values() for c in convs]
     row_convs = [c for convs in self.row_convs.values() for c in convs]
     dense = [self.head] + [
@@ -424,7 +425,7 @@ class CachedGenerator:
       px.cache.update(cache)
     else:  # level k reads level k+1's h_up cache after the cond
       px.packed.update(cache)
-      px.cache.update(px.layout.unpack(cache[k + 1], k + 1))
+      px.cache.update(px.packing.unpack(cache[k + 1], k + 1))
     px.recorded.update(zip(levels, records))
 
   def _skipped_records(self, k, px):
@@ -476,10 +477,10 @@ class CachedGenerator:
 
     def run():
       sub = px.branch()
-      sub.cache.update(px.layout.unpack(sub.packed[k + 1], k + 1))
+      sub.cache.update(px.packing.unpack(sub.packed[k + 1], k + 1))
       self._pixel_level(k + 1, sub, lambda s: s.output(self.h_down[k]))
       packed = dict(sub.packed)
-      packed[k + 1] = px.layout.pack(sub.cache, k + 1)
+      packed[k + 1] = px.packing.pack(sub.cache, k + 1)
       records = [sub.recorded[d] for d in levels]
       return {d: packed[d] for d in levels}, {}, records
 
@@ -492,18 +493,18 @@ class CachedGenerator:
 
   def generate(
       self,
+      layout,
       weights,
       gumbel,
       logistic,
       return_params=False,
       progress=None,
-      carry=None,
       observed=None,
-      pack=False,
   ):
     """Draws `B` images, given all their noise.
 
     Args:
+      layout: the program's `layouts.Layout`.
       weights: `read_weights(cond)`. Read by the caller, so that under XLA
         they can be read before the compiled program: the weight-norm and
         matrix preparation is 40% of the traced ops but runs once per call,
@@ -513,17 +514,10 @@ class CachedGenerator:
       return_params: also return the mixture parameters used at each pixel.
       progress: None, or a Python function called with each finished row
         index (through `tf.py_function`; not for XLA).
-      carry: None, or how same-level pixel convolutions carry partial
-        sums rather than inputs (fewer kernels under XLA, more ops in graph
-        mode): "fused" or "split" (see `cached_layers.PixelConv`); the
-        weights must be read for it.
       observed: None, or `(values [H, W, B, C], num_observed)`: the first
         `num_observed` pixels in raster order take `values` instead of
         being drawn, and feed the caches as drawn pixels would (the rest
         is then drawn from p(rest | observed prefix)).
-      pack: each level's pixel caches travel as one tensor (`_CacheLayout`):
-        on a GPU, XLA's copies of loop and conditional state are launches,
-        and packing removes most of them; the draws are the same.
 
     Returns:
       samples: [B, H, W, C] integer pixel values (as `dtype`).
@@ -588,9 +582,8 @@ class CachedGenerator:
           high,
           batch,
           return_params,
-          carry,
+          layout,
           known,
-          pack,
       )
       images = images.write(i, pixels)
       if return_params:
@@ -632,9 +625,8 @@ class CachedGenerator:
       high,
       batch,
       return_params,
-      carry,
+      layout,
       known,
-      pack,
   ):
     """The pixel loop of one full-resolution row.
 
@@ -648,7 +640,8 @@ class CachedGenerator:
         at every column (zeros where it did not run).
     """
     dtype = self.dtype
-    split = carry == "split"  # carried sums per level (`_CarriedSums`)
+    carry = layout.carry
+    split = layout.carried_sums
     cache = {
         c.name: c.empty_cache(batch, dtype, carry)
         for convs in self.records.values()
@@ -656,9 +649,9 @@ class CachedGenerator:
         if not (split and c.can_carry)
     }
     carried = self.sums.empty(batch, dtype) if split else {}
-    layout = _CacheLayout(self.records, cache) if pack else None
-    if layout is not None:
-      cache = {k: layout.pack(cache, k) for k in self.records}
+    packing = _CacheLayout(self.records, cache) if layout.pack else None
+    if packing is not None:
+      cache = {k: packing.pack(cache, k) for k in self.records}
     records = tf.TensorArray(dtype, size=self.width)
     pixels = tf.TensorArray(dtype, size=self.width)
     row_params = tf.TensorArray(dtype, size=self.width if return_params else 0)
@@ -668,14 +661,14 @@ class CachedGenerator:
       px = _PixelState(
           self,
           weights,
-          dict(cache) if layout is None else layout.unpack(cache[0], 0),
+          dict(cache) if packing is None else packing.unpack(cache[0], 0),
           row,
           j,
           tf.minimum(row.depth, tf.gather(col_depths, j)),
           batch,
           carry,
-          layout,
-          None if layout is None else {k: cache[k] for k in cache if k > 0},
+          packing,
+          None if packing is None else {k: cache[k] for k in cache if k > 0},
           dict(carried),
       )
       u = self._pixel_level(
@@ -702,11 +695,11 @@ class CachedGenerator:
       pixels = pixels.write(j, x)
       if return_params:
         row_params = row_params.write(j, raw)
-      if layout is None:
+      if packing is None:
         cache = px.cache
       else:
         cache = dict(px.packed)
-        cache[0] = layout.pack(px.cache, 0)
+        cache[0] = packing.pack(px.cache, 0)
       return j + 1, cache, px.carried, records, pixels, row_params
 
     _, _, _, records, pixels, row_params = tf.while_loop(
@@ -880,7 +873,7 @@ class _PixelState:
       depth,
       batch,
       carry,
-      layout=None,
+      packing=None,
       packed=None,
       carried=None,
   ):
@@ -897,7 +890,7 @@ class _PixelState:
     self.recorded = {}
     self._acts = {}
     # With a `_CacheLayout`: levels > this scope's, one tensor each.
-    self.layout = layout
+    self.packing = packing
     self.packed = packed
     # With carry "split": each level's carried sums (`_CarriedSums`); and
     # this scope's new sums and older tails, by convolution.
@@ -915,7 +908,7 @@ class _PixelState:
         self.depth,
         self.batch,
         self.carry,
-        self.layout,
+        self.packing,
         None if self.packed is None else dict(self.packed),
         dict(self.carried),
     )
