@@ -195,9 +195,9 @@ class SplitSums(_CarriedSums):
       ahead += tf.pad(tail, [[0, 0], [0, conv.out_channels]])
     return out, ahead
 
-  @staticmethod
-  def _tailed(plan, level):
-    return [c for c in plan.terms[level] if c.can_carry and c.window > 2]
+  def _tailed(self, plan, level):
+    """`level`'s carrying convolutions with sums two or more columns ahead."""
+    return [c for c in plan.terms[level] if self.carries(c) and c.window > 2]
 
   def _tail_widths(self, plan, level):
     return [(c.window - 2) * c.out_channels for c in self._tailed(plan, level)]
