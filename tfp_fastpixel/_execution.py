@@ -22,10 +22,10 @@ import tensorflow as tf
 import tf_keras
 
 from tfp_fastpixel import _tf_compat
+from tfp_fastpixel import generator
 from tfp_fastpixel import layouts
 from tfp_fastpixel import mixture
 from tfp_fastpixel import network
-from tfp_fastpixel import sampler
 from tfp_fastpixel import validation
 
 PROGRAMS = tuple(layouts.LAYOUTS)
@@ -42,7 +42,7 @@ class Executor:
 
   def __init__(self, dist):
     self.dist = dist
-    self.generator = sampler.CachedGenerator(dist)
+    self.plan = generator.Plan(dist)  # the generator's, built once
     self.generate = tf.function(
         self._traced_generate, autograph=False, reduce_retracing=True
     )
@@ -253,7 +253,8 @@ class Executor:
   # -- Traced ---------------------------------------------------------------
 
   def _xla_core(self, weights, gumbel, logistic, return_params, observed):
-    return self.generator.generate(
+    return generator.generate(
+        self.plan,
         self.layout(xla=True),
         weights,
         gumbel,
@@ -283,7 +284,7 @@ class Executor:
           tf.transpose(images, [1, 2, 0, 3]),
           tf.cast(observed[1], tf.int32),
       )
-    weights = self.generator.read_weights(cond, self.layout(xla))
+    weights = generator.read_weights(self.plan, cond, self.layout(xla))
     return weights, gumbel, logistic, observed
 
   def _traced_generate(
@@ -297,7 +298,8 @@ class Executor:
           weights, gumbel, logistic, return_params, observed
       )
     bar = _RowProgress(self.dist.image_shape[0]) if progress else None
-    return self.generator.generate(
+    return generator.generate(
+        self.plan,
         self.layout(xla=False),
         weights,
         gumbel,
