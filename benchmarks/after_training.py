@@ -16,6 +16,7 @@ On the QuickDraw model (28x28x1, 5/3/128/mix 5, conditional), batch 8:
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -145,10 +146,20 @@ def main(argv=None):
           np.load(os.path.join(work, "export.npy")),
       )
   )
+  gpus = tf.config.list_physical_devices("GPU")
+  device = (
+      f"GPU: {gpus[0].name}"
+      if gpus
+      else f"CPU ({platform.processor() or platform.machine()}, "
+      f"{os.cpu_count()} cores)"
+  )
   lines = [
       f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
-      f"{tfp.__version__}, QuickDraw model, batch {args.batch}, path "
-      f'{"XLA" if dist.uses_xla() else "graph"}',
+      f"{tfp.__version__}, {device}, QuickDraw model, batch {args.batch}, "
+      f'path {"XLA" if dist.uses_xla() else "graph"}',
+      "Command: `python "
+      + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
+      + "`",
       "",
       "| fresh process to first images | build or load (s) | first sample "
       "(s) | total (s) |",

@@ -24,8 +24,10 @@ new process, cold and then with XLA's persistent compilation cache filled
 by the cold one (what `sample --run` sets up): the cost of a model's first
 call in every later script or R session.
 
-  python benchmarks/benchmark.py --suite issue     # the issue's rows
-  python benchmarks/benchmark.py --suite all --out benchmarks/results_cpu.md
+  python benchmarks/benchmark.py                  # the four models
+  python benchmarks/benchmark.py --cached_first_call \
+      --out benchmarks/results_cpu.md --json benchmarks/results_cpu.json
+  python benchmarks/benchmark.py --suite scaling   # image side and batch
 """
 
 import argparse
@@ -41,6 +43,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_fastpixel import FastPixelCNN
+from tfp_fastpixel import _execution
 from tfp_fastpixel import from_pixelcnn
 from tfp_fastpixel import op_counts
 
@@ -86,36 +89,25 @@ def timed(fn, repeats=1):
 
 
 def _path(dist, batch, kwargs, xla, h, w, count_ops):
-  """trace+compile, steady and ops/px of one path of `dist`'s sampler."""
-  dist._jit_compile = xla
+  """trace+compile, steady and ops/px of one program of `dist`'s sampler."""
+  dist = from_pixelcnn(dist, jit_compile=xla)  # the automatic program
   first = timed(lambda: dist.sample(batch, seed=0, **kwargs))
   steady = timed(lambda: dist.sample(batch, seed=1, **kwargs), repeats=2)
   out = dict(compile=max(first - steady, 0.0), steady=steady)
   if not count_ops:
     return out
+  cond = kwargs.get("conditional_input")
   if xla:
-    core, args = dist.core_program(batch, 0, kwargs.get("conditional_input"))
+    core, args = _execution.core_program(dist, batch, 0, cond)
     hlo = core.experimental_get_compiler_ir(*args)(stage="optimized_hlo")
     out["ops"], out["work"] = op_counts.xla_ops_per_pixel(hlo, h, w)
-    # The layout a GPU gets (packed caches, one dot per carried
-    # convolution), compiled here by the CPU's XLA.
-    gpu = from_pixelcnn(dist, jit_compile=True)
-    gpu._pack_caches = True
-    core, args = gpu.core_program(batch, 0, kwargs.get("conditional_input"))
+    # The accelerator program, compiled here by the CPU's XLA.
+    gpu = _execution.with_program(dist, "xla_accelerator")
+    core, args = _execution.core_program(gpu, batch, 0, cond)
     hlo = core.experimental_get_compiler_ir(*args)(stage="optimized_hlo")
     out["gpu_ops"] = op_counts.xla_ops_per_pixel(hlo, h, w)[0]
   else:
-    cond = kwargs.get("conditional_input")
-    cond = None if cond is None else tf.reshape(cond, [batch, -1])
-    fn = dist._generate.get_concrete_function(
-        tf.constant(batch),
-        cond,
-        tf.constant([0, 0]),
-        False,
-        False,
-        False,
-        dist._nothing_observed(),
-    )
+    fn = _execution.traced_generator(dist, xla=False)
     out["ops"] = op_counts.graph_ops_per_pixel(fn, h, w)
   return out
 
@@ -184,7 +176,6 @@ def measure(name, config, batch, tfp_budget, count_ops=True):
   kwargs = {} if cond is None else {"conditional_input": cond}
   graph = _path(dist, batch, kwargs, False, h, w, count_ops)
   xla = _path(dist, batch, kwargs, True, h, w, count_ops)
-  dist._jit_compile = None
   auto = "XLA" if dist.uses_xla() else "graph"
 
   estimate = (h * w + 1) * t_forward
@@ -218,7 +209,7 @@ def first_call_child(name, batch):
   config = next(c for n, c, b in suites("all") if n == name and b == batch)
   dist, cond = _model(config, batch)
   # Weight norm's data-dependent init first, as in `measure`.
-  dist.prepare(batch, cond)
+  _execution.prepare(dist, batch, cond)
   kwargs = {} if cond is None else {"conditional_input": cond}
   h, w, _ = config["image_shape"]
   print(json.dumps(_path(dist, batch, kwargs, True, h, w, False)))
@@ -280,7 +271,7 @@ HEADER = (
 
 
 def suites(name):
-  issue = [
+  models = [
       ("small", SMALL, 8),
       ("QuickDraw post", QUICKDRAW, 8),
       ("QuickDraw post", QUICKDRAW, 64),
@@ -292,7 +283,7 @@ def suites(name):
   ] + [
       (f"batch {b}", dict(SCALING, image_shape=(16, 16, 1)), b) for b in (1, 64)
   ]
-  return {"issue": issue, "scaling": scaling, "all": issue + scaling}[name]
+  return {"models": models, "scaling": scaling, "all": models + scaling}[name]
 
 
 def main(argv=None):
@@ -300,7 +291,7 @@ def main(argv=None):
       description=__doc__, formatter_class=argparse.RawTextHelpFormatter
   )
   parser.add_argument(
-      "--suite", default="issue", choices=["issue", "scaling", "all"]
+      "--suite", default="models", choices=["models", "scaling", "all"]
   )
   parser.add_argument("--only", help="run only rows whose name contains this")
   parser.add_argument(
@@ -336,9 +327,16 @@ def main(argv=None):
       else f"CPU ({platform.processor() or platform.machine()}, "
       f"{os.cpu_count()} cores)"
   )
+  meta = dict(
+      date=time.strftime("%Y-%m-%d"),
+      tensorflow=tf.__version__,
+      tfp=tfp.__version__,
+      device=device,
+      command="python " + " ".join([os.path.relpath(__file__)] + sys.argv[1:]),
+  )
   lines = [
-      f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
-      f"{tfp.__version__}, {device}",
+      f"{meta['date']}, TF {meta['tensorflow']}, TFP {meta['tfp']}, {device}",
+      f"Command: `{meta['command']}`",
       "",
       HEADER,
   ]
@@ -380,6 +378,7 @@ def main(argv=None):
     ]
     for r in rows:
       cold, warm = cached_first_call(r["name"], r["batch"])
+      r["first_call_new_process"] = dict(cold=cold, warm_cache=warm)
       lines.append(
           f"| {r['name']} | {r['batch']} | {cold['compile']:.1f} | "
           f"{warm['compile']:.1f} | {warm['steady']:.3f} |"
@@ -390,7 +389,7 @@ def main(argv=None):
       f.write("\n".join(lines) + "\n")
   if args.json:
     with open(args.json, "w") as f:
-      json.dump(rows, f, indent=1)
+      json.dump(dict(meta, bandwidth=rate, rows=rows), f, indent=1)
   return 0
 
 

@@ -2,9 +2,9 @@
 
 The XLA path hands XLA one HLO program per call (the compiled core). This
 script exports that very program, with its arguments, and runs it with the
-XLA that ships in JAX on whatever device JAX finds. That is how the GPU
-table in the README was made: the lent GPU machine has JAX but no
-TensorFlow, and nothing can be installed there. Three steps:
+XLA that ships in JAX on whatever device JAX finds, so a machine with an
+accelerator needs JAX but no TensorFlow. This is how the GPU table in
+docs/performance.md is made. Three steps:
 
   # 1. here, with TensorFlow: programs and arguments, CPU reference outputs
   python benchmarks/xla_gpu.py export --dir /tmp/xla_gpu
@@ -14,7 +14,7 @@ TensorFlow, and nothing can be installed there. Three steps:
   python benchmarks/xla_gpu.py report --dir /tmp/xla_gpu --results results \
       --out benchmarks/results_gpu.md
 
-Per row (the issue's rows of `benchmark.py`, same seeded weights), three
+Per row (the `models` suite of `benchmark.py`, same seeded weights), three
 programs are exported and timed on the same device:
 
 * `sampler`: the compiled core that `sample()` runs under XLA (the noise
@@ -58,6 +58,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+MODELS = os.path.join("tests", "data", "make_models.py")
 ROWS = (  # (directory, benchmark row name, batch)
     ("small_b8", "small", 8),
     ("quickdraw_b8", "QuickDraw post", 8),
@@ -65,7 +66,7 @@ ROWS = (  # (directory, benchmark row name, batch)
     ("cifar_b16", "PixelCNN++ CIFAR", 16),
 )
 ENUM_DIR = "enumeration"
-ENUM_CONFIG = "gray_2x2_high3_hier2"
+ENUM_CONFIG = "exact_gray_2x2_high3_hier2"  # tests/data/make_models.py
 ENUM_SAMPLES = 20_000  # per label, as tests/test_exactness.py
 _SYNTH_BYTES = 1 << 16
 
@@ -225,19 +226,23 @@ def export_row(out_dir, name, batch, exact, highest):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top
 
+  from tfp_fastpixel import _execution  # pylint: disable=g-import-not-at-top
+
   bench = _load("benchmark", os.path.join(HERE, "benchmark.py"))
-  config = next(c for n, c, b in bench.suites("issue") if n == name)
+  config = next(c for n, c, b in bench.suites("models") if n == name)
   dist, cond = bench._model(config, batch)
-  dist._pack_caches = True  # the core as traced on a GPU
-  dist.prepare(batch, cond)  # weight norm's data-dependent init
+  _execution.prepare(dist, batch, cond)  # weight norm's data-dependent init
+  dist = _execution.with_program(dist, "xla_accelerator")
   h, w, c = config["image_shape"]
   os.makedirs(out_dir, exist_ok=True)
 
   store = {}
-  core, args = dist.core_program(batch, 1, cond)
+  core, args = _execution.core_program(dist, batch, 1, cond)
   _save_program(out_dir, "sampler", core, args, (), exact, store, highest)
   if exact:  # teacher forcing on the device
-    core, args = dist.core_program(batch, 3, cond, return_params=True)
+    core, args = _execution.core_program(
+        dist, batch, 3, cond, return_params=True
+    )
     _save_program(
         out_dir, "sampler_params", core, args, (), exact, store, highest
     )
@@ -278,19 +283,21 @@ def export_enumeration(out_dir, highest):
   exact probability of every image under each label."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
+  from tfp_fastpixel import _execution  # pylint: disable=g-import-not-at-top
+
   sys.path.insert(0, os.path.join(ROOT, "tests"))
-  exactness = _load(
-      "test_exactness", os.path.join(ROOT, "tests", "test_exactness.py")
-  )
   from conftest import every_image  # pylint: disable=g-import-not-at-top
 
-  config = exactness.CONFIGS[ENUM_CONFIG]
-  dist = exactness._train(config, seed=1234)
-  dist._pack_caches = True  # the core as traced on a GPU
-  labels = np.repeat(np.array(exactness.LABELS, np.float32), ENUM_SAMPLES)
+  models = _load("make_models", os.path.join(ROOT, MODELS))
+  config = models.EXACT[ENUM_CONFIG]
+  dist, _ = models.load(ENUM_CONFIG)
+  dist = _execution.with_program(dist, "xla_accelerator")
+  labels = np.repeat(np.array(models.EXACT_LABELS, np.float32), ENUM_SAMPLES)
   os.makedirs(out_dir, exist_ok=True)
   store = {}
-  core, args = dist.core_program(labels.size, 11, tf.constant(labels))
+  core, args = _execution.core_program(
+      dist, labels.size, 11, tf.constant(labels)
+  )
   _save_program(out_dir, "sampler", core, args, (), True, store, highest)
   np.savez_compressed(os.path.join(out_dir, "arrays.npz"), **store)
   images = every_image(config["image_shape"], config["high"])
@@ -301,7 +308,7 @@ def export_enumeration(out_dir, highest):
               np.float64,
           )
       )
-      for label in exactness.LABELS
+      for label in models.EXACT_LABELS
   }
   np.savez(os.path.join(out_dir, "probs.npz"), labels=labels, **probs)
   h, w, c = config["image_shape"]
@@ -431,14 +438,15 @@ def _teacher_forcing(row_dir, device_out):
   """Max |device's per-pixel params - one network pass on its samples|."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
+  from tfp_fastpixel import _execution  # pylint: disable=g-import-not-at-top
   from tfp_fastpixel import mixture  # pylint: disable=g-import-not-at-top
 
   bench = _load("benchmark", os.path.join(HERE, "benchmark.py"))
   with open(os.path.join(row_dir, "meta.json")) as f:
     meta = json.load(f)
-  config = next(c for n, c, _ in bench.suites("issue") if n == meta["name"])
+  config = next(c for n, c, _ in bench.suites("models") if n == meta["name"])
   dist, cond = bench._model(config, meta["batch"])
-  dist.prepare(meta["batch"], cond)
+  _execution.prepare(dist, meta["batch"], cond)
   samples, raw = device_out
   params = mixture.split_params(
       tf.constant(raw), dist.image_shape[-1], dist._components
@@ -456,10 +464,15 @@ def _enumeration(row_dir, samples):
   exactness = _load(
       "test_exactness", os.path.join(ROOT, "tests", "test_exactness.py")
   )
-  config = exactness.CONFIGS[ENUM_CONFIG]
+  sys.path.insert(0, os.path.join(ROOT, "tests", "data"))
+  exactness = _load(
+      "test_exactness", os.path.join(ROOT, "tests", "test_exactness.py")
+  )
+  models = _load("make_models", os.path.join(ROOT, MODELS))
+  config = models.EXACT[ENUM_CONFIG]
   probs = _outputs(os.path.join(row_dir, "probs.npz"))
   out = {}
-  for label in exactness.LABELS:
+  for label in models.EXACT_LABELS:
     mine = samples[probs["labels"] == label]
     out[label] = exactness._gof(mine, probs[f"p{label}"], config)[0]
   return out
@@ -568,7 +581,7 @@ def main(argv=None):
   parser.add_argument("--results", help="report: the run's results folder")
   parser.add_argument(
       "--tfp_results",
-      help="report: take TFP's timings from this earlier run's JSON "
+      help="report: take TFP's timings from another run's JSON "
       "(results.json, or a report's .json)",
   )
   parser.add_argument(

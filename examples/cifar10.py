@@ -24,7 +24,6 @@ import time
 
 import tensorflow as tf
 
-from tfp_fastpixel import cli
 from tfp_fastpixel import data
 from tfp_fastpixel import grid
 from tfp_fastpixel import train
@@ -40,28 +39,37 @@ def main(argv=None):
       default=None,
       help="first N training images (default: all 50,000)",
   )
-  # Training and model flags as in `python -m tfp_fastpixel train`.
-  cli.add_train_flags(p, epochs=30, batch_size=64)
-  cli.add_model_flags(
-      p,
-      dict(
-          num_resnet=5,
-          num_hierarchies=3,
-          num_filters=96,
-          num_logistic_mix=10,
-          dropout_p=0.5,
-      ),
+  p.add_argument("--epochs", type=int, default=30)
+  p.add_argument("--batch_size", type=int, default=64)
+  p.add_argument("--num_filters", type=int, default=96)
+  p.add_argument("--seed", type=int, default=0)
+  p.add_argument(
+      "--distribute",
+      action="store_true",
+      help="train on every GPU of this machine (MirroredStrategy)",
   )
   p.add_argument("--n", type=int, default=16, help="samples to draw")
   args = p.parse_args(argv)
 
+  # The data: CIFAR-10's 32x32x3 images in [0, 255], without labels (an
+  # unconditional model).
   data_config = dict(
       name="cifar10", labels=None, take=args.take, data_dir=args.data_dir
   )
-  model = cli.model_kwargs(args)
-  strategy = (
-      tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else None
+
+  # The model: a FastPixelCNN (tfd.PixelCNN's arguments), smaller than the
+  # paper's; the image shape and pixel range come from the data.
+  model = dict(
+      num_resnet=5,
+      num_hierarchies=3,
+      num_filters=args.num_filters,
+      num_logistic_mix=10,
+      dropout_p=0.5,
   )
+
+  # Training: Keras `fit` on `-log_prob`, a checkpoint after every epoch in
+  # `args.out` (run it again to resume).
+  strategy = tf.distribute.MirroredStrategy() if args.distribute else None
   try:
     result = train.train(
         args.out,
@@ -69,7 +77,6 @@ def main(argv=None):
         model,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
         seed=args.seed,
         strategy=strategy,
     )
@@ -77,11 +84,13 @@ def main(argv=None):
     sys.exit(f"{e}\n\nSee the top of examples/cifar10.py.")
   dist = result.dist
 
+  # Bits/dim on the 10,000 test images.
   test = data.load(
       "cifar10", "test", batch_size=256, labels=None, data_dir=args.data_dir
   )
   print(f"test bits/dim: {train.evaluate_bits_per_dim(dist, test):.3f}")
 
+  # Sampling: one call, every pixel drawn by the cached generator.
   start = time.time()
   samples = dist.sample(args.n, seed=0)
   print(f"{args.n} samples in {time.time() - start:.1f} s")

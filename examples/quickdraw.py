@@ -27,7 +27,6 @@ import time
 
 import numpy as np
 
-from tfp_fastpixel import cli
 from tfp_fastpixel import data
 from tfp_fastpixel import grid
 from tfp_fastpixel import train
@@ -38,20 +37,15 @@ def main(argv=None):
   p.add_argument("--data_dir", default=None, help="tfds data dir")
   p.add_argument("--out", default="runs/quickdraw", help="run directory")
   p.add_argument("--take", type=int, default=500_000)
-  # Training and model flags as in `python -m tfp_fastpixel train`.
-  cli.add_train_flags(p, epochs=10, batch_size=32)
-  cli.add_model_flags(
-      p,
-      dict(
-          num_resnet=5,
-          num_hierarchies=2,
-          num_filters=128,
-          num_logistic_mix=5,
-          dropout_p=0.5,
-      ),
-  )
+  p.add_argument("--epochs", type=int, default=10)
+  p.add_argument("--batch_size", type=int, default=32)
+  p.add_argument("--num_filters", type=int, default=128)
+  p.add_argument("--seed", type=int, default=0)
   args = p.parse_args(argv)
 
+  # The data: the post's 20 classes out of the first `take` drawings, with
+  # the class id (a float scalar) as the conditional input. QuickDraw has
+  # only a train split; `data` holds out its last 2% as `test`.
   data_config = dict(
       name="quickdraw",
       classes="post",
@@ -60,7 +54,19 @@ def main(argv=None):
       data_dir=args.data_dir,
       heldout_fraction=0.02,
   )
-  model = cli.model_kwargs(args)
+
+  # The model: the post's FastPixelCNN (tfd.PixelCNN's arguments); the
+  # image shape, pixel range and conditional shape come from the data.
+  model = dict(
+      num_resnet=5,
+      num_hierarchies=2,
+      num_filters=args.num_filters,
+      num_logistic_mix=5,
+      dropout_p=0.5,
+  )
+
+  # Training: Keras `fit` on `-log_prob`, a checkpoint after every epoch in
+  # `args.out` (run it again to resume).
   try:
     result = train.train(
         args.out,
@@ -68,14 +74,13 @@ def main(argv=None):
         model,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
         seed=args.seed,
     )
   except RuntimeError as e:  # No network and no prepared data_dir.
     sys.exit(f"{e}\n\nSee the top of examples/quickdraw.py.")
   dist = result.dist
 
-  spec = data.describe("quickdraw", classes="post", data_dir=args.data_dir)
+  # Held-out bits/dim, the PixelCNN++ scale.
   test = data.load(
       "quickdraw",
       "test",
@@ -86,6 +91,7 @@ def main(argv=None):
   print(f"held-out bits/dim: {train.evaluate_bits_per_dim(dist, test):.3f}")
 
   # Per class: 8 real drawings (top row) over 8 samples (bottom row).
+  spec = data.describe("quickdraw", classes="post", data_dir=args.data_dir)
   real_by_class = {c: [] for c in spec.classes}
   for ((images, labels),) in test.as_numpy_iterator():
     for image, label in zip(images, labels.astype(int)):

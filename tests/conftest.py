@@ -3,9 +3,14 @@ environments. The package is imported from its (editable) installation."""
 
 import itertools
 import os
+import sys
 
 import numpy as np
 import pytest
+
+# The saved tiny models of tests/data/ (see make_models.py there), for the
+# tests' `import make_models`.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
 
 # The smallest FastPixelCNN that still trains: keeps the 2-core CI fast.
 TINY_MODEL = dict(

@@ -12,6 +12,7 @@ from tfp_fastpixel import FastPixelCNN
 from tfp_fastpixel import arguments
 from tfp_fastpixel import cli
 from tfp_fastpixel import train as train_lib
+from tfp_fastpixel.cli import flags as cli_flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -95,7 +96,7 @@ def test_every_way_rejects_the_same_values(
     FastPixelCNN(**dict(base, **{name: value}))
   with pytest.raises(error, match=name):
     train_lib.model_config(**dict(base, **{name: value}))
-  if flag is not None:  # the CLI (and the examples, which share its flags)
+  if flag is not None:  # the CLI
     run = str(tmp_path / "run")
     argv = [
         "train",
@@ -133,10 +134,10 @@ def test_every_way_accepts_r_doubles_and_stores_ints():
 def test_cli_flags_follow_the_signature():
   parser = cli.build_parser()
   args = parser.parse_args(["train", "--out", "x"])
-  kwargs = cli.model_kwargs(args)
+  kwargs = cli_flags.model_kwargs(args)
   defaults = arguments.model_defaults()
   for name, value in kwargs.items():
-    expected = cli.CLI_MODEL_DEFAULTS.get(name, defaults[name])
+    expected = cli_flags.CLI_MODEL_DEFAULTS.get(name, defaults[name])
     assert value == (
         list(expected) if isinstance(expected, tuple) else expected
     ), name

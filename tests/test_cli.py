@@ -3,6 +3,7 @@ and demo end to end on tiny digits models."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import tensorflow as tf
 
 from tfp_fastpixel import cli
 from tfp_fastpixel import grid
+from tfp_fastpixel import run_dir
 
 
 def _png(path):
@@ -146,6 +148,7 @@ def test_cli_errors_and_help_in_a_fresh_process(subprocess_env, tmp_path):
   assert proc.stderr.strip().splitlines()[-1].startswith("error: --run")
   check = (
       "import sys\nfrom tfp_fastpixel import cli\n"
+      "import tfp_fastpixel.run_dir\n"
       "for argv in (['--help'], ['sample', '--n', 'x']):\n"
       "  try:\n    cli.main(argv)\n"
       "  except SystemExit as e:\n    print('exit', e.code)\n"
@@ -164,6 +167,74 @@ def test_cli_errors_and_help_in_a_fresh_process(subprocess_env, tmp_path):
       "exit 2",
       "False",
   ], proc.stdout
+
+
+@pytest.mark.slow
+def test_cli_hides_tensorflow_start_up_logs(subprocess_env, tmp_path):
+  """TF_CPP_MIN_LOG_LEVEL unset: the CLI's own error line, no C++ logs."""
+
+  def evaluate(env):
+    # `evaluate` imports TensorFlow before it finds that the run is missing.
+    return subprocess.run(
+        [sys.executable, "-m", "tfp_fastpixel", "evaluate", "--run"]
+        + [str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+  # `I0000 00:00:...` or `2024-01-01 00:00:00.000000: I tensorflow/...`.
+  c_log = re.compile(r"^([IWEF]\d{4} |\S+ \S+: [IWEF] \S+\.(cc|h):)")
+  env = dict(subprocess_env)
+  # The user's own level is kept: 0 shows TensorFlow's INFO lines.
+  env["TF_CPP_MIN_LOG_LEVEL"] = "0"
+  proc = evaluate(env)
+  assert proc.returncode == 2
+  if not any(c_log.match(line) for line in proc.stderr.splitlines()):
+    pytest.skip("TensorFlow logs nothing at start-up on this machine")
+  del env["TF_CPP_MIN_LOG_LEVEL"]
+  proc = evaluate(env)
+  assert proc.returncode == 2
+  assert proc.stderr.splitlines() == [
+      f"error: run_dir: {str(tmp_path)!r} holds no config.json; is it a "
+      "tfp_fastpixel run directory?"
+  ]
+
+
+def test_run_dir_reads_a_run_without_tensorflow(tmp_path, monkeypatch):
+  run = tmp_path / "run"
+  with pytest.raises(ValueError, match="--run: .* is not a directory"):
+    run_dir.check(str(run), "--run")
+  run.mkdir()
+  with pytest.raises(
+      ValueError, match=r"run_dir: .* \(config.json is missing\)"
+  ):
+    run_dir.check(str(run))
+  (run / "config.json").write_text("{}")
+  run_dir.check(str(run))
+  assert run_dir.checkpoint_state(str(run)) == ""
+  (run / "checkpoints").mkdir()
+  (run / "checkpoints" / "checkpoint").write_text('"ckpt-1"')
+  export = run / "export"
+  export.mkdir()
+  assert not run_dir.is_export(str(export))
+  assert run_dir.current_export(str(run)) is None
+  run_dir.write_export_stamp(str(export), str(run))
+  assert run_dir.current_export(str(run)) == str(export)
+  # A newer checkpoint makes the export stale.
+  (run / "checkpoints" / "checkpoint").write_text('"ckpt-2"')
+  assert run_dir.current_export(str(run)) is None
+  monkeypatch.setenv("TF_XLA_FLAGS", "--tf_xla_auto_jit=2")
+  run_dir.use_xla_cache(str(export))
+  assert os.environ["TF_XLA_FLAGS"] == (
+      "--tf_xla_auto_jit=2 --tf_xla_persistent_cache_directory="
+      + os.path.join(str(export), "xla_cache")
+  )
+  monkeypatch.setenv("TF_XLA_FLAGS", "--tf_xla_persistent_cache_directory=/c")
+  run_dir.use_xla_cache(str(export))  # the user's cache is kept
+  assert os.environ["TF_XLA_FLAGS"] == "--tf_xla_persistent_cache_directory=/c"
 
 
 @pytest.mark.slow

@@ -4,12 +4,12 @@ sample shapes and bad input."""
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.python.eager import context
 import tensorflow_probability as tfp
 import tf_keras
 
 from tfp_fastpixel import FastPixelCNN
-from tfp_fastpixel import distribution
+from tfp_fastpixel import _execution
+from tfp_fastpixel import _tf_compat
 from tfp_fastpixel import from_pixelcnn
 from tfp_fastpixel import network
 
@@ -62,6 +62,61 @@ def test_log_prob_matches_tfd_pixelcnn_on_shared_weights():
       rtol=1e-5,
   )
   assert copy.network is not slow.network
+
+
+def test_public_face_is_tfd_pixelcnns_plus_three_names():
+  def public(obj):
+    return {n for n in dir(obj) if not n.startswith("_")}
+
+  args = dict(TINY, image_shape=(2, 2, 1), num_hierarchies=1)
+  dist = FastPixelCNN(**args)
+  tfp_names = public(tfd.PixelCNN(**args))
+  extra = {"complete", "jit_compile", "uses_xla"}
+  assert public(FastPixelCNN) == public(tfd.PixelCNN) | extra
+  assert public(dist) == tfp_names | extra
+  import tfp_fastpixel
+
+  assert tfp_fastpixel.__all__ == [
+      "FastPixelCNN",
+      "from_pixelcnn",
+      "export_saved_model",
+  ]
+
+
+def test_parameters_keep_jit_compile_and_match_tfd_pixelcnns():
+  args = dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2, high=15)
+  dist = FastPixelCNN(jit_compile=False, **args)
+  assert dist.copy().jit_compile is False
+  assert dist.copy(jit_compile=True).jit_compile is True
+  assert FastPixelCNN(**args).copy().jit_compile is None
+  ours = dict(dist.parameters)
+  assert ours.pop("jit_compile") is False
+  theirs = tfd.PixelCNN(name="FastPixelCNN", **args).parameters
+  assert ours.keys() == theirs.keys()
+  for key, value in theirs.items():
+    assert ours[key] == value, key
+
+
+def test_keras3_inputs_get_a_clear_error():
+  keras = pytest.importorskip("keras")
+  if not keras.__version__.startswith("3"):
+    pytest.skip("`import keras` is Keras 2 here")
+  dist = FastPixelCNN(
+      conditional_shape=(),
+      **dict(TINY, image_shape=(2, 2, 1), num_hierarchies=1),
+  )
+  image, label = keras.Input(shape=(2, 2, 1)), keras.Input(shape=())
+  with pytest.raises(TypeError, match="`value`.*Keras 3.*tf_keras.Input"):
+    dist.log_prob(image, conditional_input=label)
+  with pytest.raises(TypeError, match="`conditional_input`.*Keras 3"):
+    dist.log_prob(tf.zeros([1, 2, 2, 1]), conditional_input=label)
+  with pytest.raises(TypeError, match="TF_USE_LEGACY_KERAS=1"):
+    dist.sample(1, conditional_input=label)
+  # tf_keras inputs still work.
+  lp = dist.log_prob(
+      tf_keras.Input(shape=(2, 2, 1)), conditional_input=tf_keras.Input(())
+  )
+  assert lp.shape.as_list() == [None]
 
 
 def test_from_pixelcnn_rejects_other_objects():
@@ -174,7 +229,7 @@ def test_readiness_check_reads_masks_and_weight_norm_init_as_they_change():
   fast = FastPixelCNN(**args)
   check = network.readiness_check(fast.network)
   assert [bool(x) for x in check()] == [True, False]  # masked, not init
-  fast.prepare(2)
+  _execution.prepare(fast, 2)
   assert [bool(x) for x in check()] == [True, True]
   # The same traced check sees later writes to the variables.
   leaky = tfd.PixelCNN(**args)
@@ -221,18 +276,18 @@ def test_seeds(small_conditional):
 def test_second_sample_call_does_not_retrace(small_conditional):
   dist = small_conditional
   dist.sample(5, seed=1, conditional_input=0.0)
-  traces = dist.trace_count
+  traces = _execution.trace_count(dist)
   dist.sample(5, seed=2, conditional_input=1.0)
   dist.sample(5, conditional_input=2.0)
-  assert dist.trace_count == traces
+  assert _execution.trace_count(dist) == traces
   # A new batch size relaxes the conditional input's batch dimension once...
   dist.sample(7, seed=1, conditional_input=0.0)
-  assert dist.trace_count <= traces + 1
-  traces = dist.trace_count
+  assert _execution.trace_count(dist) <= traces + 1
+  traces = _execution.trace_count(dist)
   # ...after which no sample size retraces.
   for n in (3, 9):
     dist.sample(n, seed=1, conditional_input=0.0)
-  assert dist.trace_count == traces
+  assert _execution.trace_count(dist) == traces
 
 
 def test_unconditional_sample_sizes_share_one_trace():
@@ -241,7 +296,7 @@ def test_unconditional_sample_sizes_share_one_trace():
   )
   for n in (1, 4, 6):
     assert dist.sample(n, seed=n).shape == (n, 2, 2, 1)
-  assert dist.trace_count == 1
+  assert _execution.trace_count(dist) == 1
 
 
 def test_sample_shape_and_batched_conditioning():
@@ -282,6 +337,28 @@ def test_r_doubles_are_accepted_and_fractions_rejected():
     FastPixelCNN(image_shape=(4, 4, 1), num_resnet=1.5)
   with pytest.raises(TypeError, match="sample_shape.*2.5"):
     dist.sample(2.5, conditional_input=1.0)
+  # Seeds: a whole-number double is its int, in sample, complete and
+  # sample_and_log_prob; fractions name the argument.
+  x = dist.sample(2, seed=1.0, conditional_input=2.0)
+  np.testing.assert_array_equal(x, dist.sample(2, seed=1, conditional_input=2))
+  np.testing.assert_array_equal(
+      dist.sample(2, seed=[4.0, 5.0], conditional_input=2.0),
+      dist.sample(2, seed=[4, 5], conditional_input=2.0),
+  )
+  np.testing.assert_array_equal(
+      dist.complete(x, 6.0, seed=3.0, conditional_input=2.0),
+      dist.complete(x, 6, seed=3, conditional_input=2.0),
+  )
+  drawn, _ = dist.experimental_sample_and_log_prob(
+      2, seed=1.0, conditional_input=2.0
+  )
+  np.testing.assert_array_equal(drawn, x)
+  with pytest.raises(TypeError, match="`seed`.*1.5"):
+    dist.sample(2, seed=1.5, conditional_input=1.0)
+  with pytest.raises(TypeError, match="`seed`.*True"):
+    dist.complete(x, 6, seed=True, conditional_input=1.0)
+  with pytest.raises(ValueError, match="`seed`.*2 entries"):
+    dist.sample(2, seed=[1, 2, 3], conditional_input=1.0)
 
 
 # -- Bad input: a clear error, early, naming the argument ------------------
@@ -400,10 +477,9 @@ def test_eager_calls_keep_the_callers_optimizer_options(xla):
   dist = FastPixelCNN(
       jit_compile=xla, **dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2)
   )
-  ctx = context.context()
-  before = ctx.function_call_options.config_proto_serialized
+  before = _tf_compat.call_options()
   eager = dist.sample(6, seed=7).numpy()
-  assert ctx.function_call_options.config_proto_serialized == before
+  assert _tf_compat.call_options() == before
   inside = tf.function(lambda: dist.sample(6, seed=7))().numpy()
   np.testing.assert_array_equal(eager, inside)
 
@@ -419,15 +495,23 @@ def test_xla_inputs_read_the_same_bits_with_or_without_grappler():
       **dict(TINY, image_shape=(6, 4, 2), num_hierarchies=2, num_filters=8),
   )
   cond = tf.constant(np.random.default_rng(0).normal(size=(4, 3)), tf.float32)
-  dist.prepare(4, cond)
-  inputs = tf.function(dist._xla_inputs, autograph=False)
-  args = (tf.constant(4), cond, tf.constant([1, 2]), dist._nothing_observed())
+  _execution.prepare(dist, 4, cond)
+  executor = dist._executor
+  inputs = tf.function(
+      lambda *a: executor.traced_inputs(*a, xla=True), autograph=False
+  )
+  args = (
+      tf.constant(4),
+      cond,
+      tf.constant([1, 2]),
+      executor.nothing_observed(),
+  )
 
   def read():
     return [t.numpy() for t in tf.nest.flatten(inputs(*args)) if t is not None]
 
   default = read()
-  with distribution._graph_optimizer(off=True):
+  with _tf_compat.graph_optimizer(off=True):
     off = read()
   assert len(default) > 50
   for a, b in zip(default, off):
@@ -438,7 +522,7 @@ def test_compiled_core_has_no_op_that_xla_lowers_one_at_a_time():
   # TF's bridge to XLA lowers some ops (sigmoid, einsum, tanh, ...) each
   # through an MLIR pipeline of its own, 7-10 ms apiece at compile time; on
   # QuickDraw's model the gates' sigmoids and the row-wide Dense layers'
-  # einsums were half the bridge's time. The core uses ops it lowers
+  # einsums would be half the bridge's time. The core uses ops it lowers
   # directly: the gate as softplus's gradient, Dense as a broadcast matmul.
   dist = FastPixelCNN(
       jit_compile=True,
@@ -446,8 +530,8 @@ def test_compiled_core_has_no_op_that_xla_lowers_one_at_a_time():
       **dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2),
   )
   cond = tf.zeros([2])
-  dist.prepare(2, cond)
-  core, args = dist.core_program(2, conditional_input=cond)
+  _execution.prepare(dist, 2, cond)
+  core, args = _execution.core_program(dist, 2, conditional_input=cond)
   ops = set(_graph_ops(core.get_concrete_function(*args)))
   assert "SoftplusGrad" in ops and "BatchMatMulV2" in ops  # gates, rows
   one_at_a_time = {"Sigmoid", "Einsum", "Tanh", "Softmax", "Reciprocal"}
@@ -475,15 +559,16 @@ def test_traced_sampler_has_no_strided_slices_per_layer():
         **dict(TINY, image_shape=(4, 4, 1), num_resnet=num_resnet),
     )
     cond = tf.zeros([2])
-    dist.prepare(2, cond)
-    n, cond_spec, seed, observed = dist._generator_specs()
-    for xla in (False, True):  # the graph path's weights, the core's
+    _execution.prepare(dist, 2, cond)
+    executor = dist._executor
+    n, cond_spec, seed, observed = executor.generator_specs()
+    for xla in (False, True):  # the graph program's weights, the core's
       inputs = tf.function(
-          lambda *a, xla=xla: dist._traced_inputs(*a, xla=xla),
+          lambda *a, xla=xla: executor.traced_inputs(*a, xla=xla),
           autograph=False,
       ).get_concrete_function(n, cond_spec, seed, observed)
       assert "StridedSlice" not in _graph_ops(inputs)
-    core, args = dist.core_program(2, conditional_input=cond)
+    core, args = _execution.core_program(dist, 2, conditional_input=cond)
     ops = _graph_ops(core.get_concrete_function(*args))
     return ops.count("StridedSlice"), ops.count("Conv2D")
 

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -92,37 +93,42 @@ def test_shard_job_rejects_bad_input(
   assert err.startswith("error: ") and message in err, err
 
 
+# TF fixes its devices at start-up, so the two-device checks share one fresh
+# process: MirroredStrategy training over two logical CPUs, then a shard job
+# on the run, whose batches are split over both.
+_TWO_DEVICES = textwrap.dedent("""
+    import sys
+    from tfp_fastpixel import cli
+    run, out, flags = sys.argv[1], sys.argv[2], sys.argv[3:]
+    code = cli.main(["train", "--cpu_devices", "2", "--distribute",
+                     "--take", "128", "--epochs", "2", "--labels", "onehot",
+                     "--verbose", "2", "--out", run] + flags)
+    if code == 0:
+      code = cli.main(["sample", "--run", run, "--out_dir", out, "--n", "6",
+                       "--shard_size", "3", "--label", "7", "--no-progress"])
+    sys.exit(code)
+""")
+
+
 @pytest.mark.slow
-def test_shards_use_every_device(trained_run, tmp_path, subprocess_env):
-  """Two logical CPU devices: each shard's batch is split over both."""
-  out = str(tmp_path / "two")
+def test_two_devices_train_mirrored_and_shards_use_both(
+    tmp_path, tiny_flags, subprocess_env
+):
+  run, out = str(tmp_path / "run"), str(tmp_path / "two")
   proc = subprocess.run(
-      [
-          sys.executable,
-          "-m",
-          "tfp_fastpixel",
-          "sample",
-          "--run",
-          trained_run,
-          "--out_dir",
-          out,
-          "--n",
-          "6",
-          "--shard_size",
-          "3",
-          "--cpu_devices",
-          "2",
-          "--label",
-          "7",
-          "--no-progress",
-      ],
+      [sys.executable, "-c", _TWO_DEVICES, run, out] + list(tiny_flags),
       env=subprocess_env,
-      capture_output=True,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT,
       text=True,
       timeout=600,
       check=False,
   )
-  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert proc.returncode == 0, proc.stdout[-5000:]
+  assert "MirroredStrategy over 2 replicas" in proc.stdout
+  bpd = float(proc.stdout.split("held-out bits/dim:")[1].split()[0])
+  assert 0 < bpd < 5
+  assert os.path.exists(os.path.join(run, "checkpoints", "ckpt-2.index"))
   assert "on 2 device(s)" in proc.stdout
   with open(os.path.join(out, "manifest.json")) as f:
     assert json.load(f)["replicas"] == 2

@@ -1,11 +1,10 @@
 """Keras training: loss goes down, checkpoints rebuild the model, resume keeps
-epochs and optimizer state, NaN stops cleanly, MirroredStrategy on 2 CPUs."""
+epochs and optimizer state, NaN stops cleanly. MirroredStrategy on two
+logical CPUs is in test_shards.py, which shares that process."""
 
 import csv
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -178,44 +177,3 @@ def test_train_checks_arguments(tmp_path, tiny_model):
     )
   with pytest.raises(ValueError, match="run_dir"):
     train_lib.load_distribution(str(tmp_path / "missing"))
-
-
-@pytest.mark.slow
-def test_mirrored_strategy_on_two_logical_cpus(
-    tmp_path, tiny_flags, subprocess_env
-):
-  """TF fixes its devices at start-up, so this runs in a fresh process."""
-  run = str(tmp_path / "run")
-  cmd = [
-      sys.executable,
-      "-m",
-      "tfp_fastpixel",
-      "train",
-      "--cpu_devices",
-      "2",
-      "--distribute",
-      "--take",
-      "128",
-      "--epochs",
-      "2",
-      "--labels",
-      "onehot",
-      "--verbose",
-      "2",
-      "--out",
-      run,
-  ] + list(tiny_flags)
-  proc = subprocess.run(
-      cmd,
-      env=subprocess_env,
-      stdout=subprocess.PIPE,
-      stderr=subprocess.STDOUT,
-      text=True,
-      timeout=300,
-      check=False,
-  )
-  assert proc.returncode == 0, proc.stdout[-5000:]
-  assert "MirroredStrategy over 2 replicas" in proc.stdout
-  bpd = float(proc.stdout.split("held-out bits/dim:")[1].split()[0])
-  assert 0 < bpd < 5
-  assert os.path.basename(train_lib.latest_checkpoint(run)) == "ckpt-2"

@@ -183,25 +183,18 @@ class PixelConv(_CachedConv):
   generated, flattened (newest last; zeros left of the image, as 'same'
   padding). Flat, so that a push is one slice and one concat and the taps
   are one matmul. The latest completed input row is kept, for all pixel
-  convolutions of a level together, by the generator.
+  convolutions of a level together, by the generator. A program's layout
+  (`layouts`) may instead carry partial sums, from the taps by input
+  column (`read_slot_taps`).
   """
 
   def __init__(self, layer, in_height, in_width, lag=0):
     super().__init__(layer, in_height, in_width, lag)
     self.prev_row, self.cur_row, self.cur_cols = self.geometry.pixel_split()
     self.window = self.geometry.col_window
-    # Same-level convolutions (the blocks') can carry partial sums instead
-    # of inputs (`carry`, for XLA): each input is multiplied once by all
-    # its taps, and what it contributes to later outputs waits for them.
-    # Two layouts:
-    # * "fused": one dot by all taps side by side, the fewest kernels (a
-    #   GPU launches each kernel in turn);
-    # * "split": the current output's taps (`now`, on the pixel's dependent
-    #   chain) and the later outputs' (`later`, a second dot that nothing
-    #   reads until the next pixel), so that XLA's CPU runtime runs the
-    #   second on another core while the chain goes on.
-    # In graph mode (no carry) the input cache, a concat and one matmul,
-    # dispatches fewer ops.
+    # One row phase, one column phase and taps on the current row: each
+    # input can be multiplied by all its taps at once, so a layout may
+    # carry partial sums instead of inputs (`layouts`).
     self.can_carry = (
         not self.geometry.transposed
         and lag == 0
@@ -217,31 +210,16 @@ class PixelConv(_CachedConv):
         and any(self.cur_cols)
     )
 
-  def read_weights(self, carry=None):
+  def read_weights(self):
     """The bias, `rows` (`row_term`'s) and the current-row taps.
 
     `current`: per row phase, the current-row taps as one matrix. Each
     entry is `[window * C_in, C_out]` when there is one column phase,
     `[2, window * C_in, C_out]` when the taps depend on the output column's
     parity (transposed), or None when the row phase has no current taps.
-    With `carry` (see `__init__`), a convolution that can carry gets
-    instead the matrices its `step` multiplies by: `spread` ("fused"), or
-    `now` and `later` ("split").
     """
     kernel, weights = self._read()
     taps = self._taps(kernel)
-    if carry and self.can_carry:
-      # Block d holds the taps of the input d columns before the output
-      # (d = 0: the current one), each [C_in, C_out]: the slots, newest
-      # first (one row and one column phase: stride 1, not transposed).
-      blocks = self._zeros_for_missing(self._current_row_blocks(taps, 0, 0))
-      blocks = blocks[::-1]
-      if carry == "fused":  # [C_in, window * C_out]
-        weights["spread"] = tf.concat(blocks, axis=1)
-      else:  # [C_in, C_out] and [C_in, (window - 1) * C_out] (or None)
-        weights["now"] = blocks[0]
-        weights["later"] = tf.concat(blocks[1:], axis=1) if blocks[1:] else None
-      return weights
     current = []
     for qr in range(len(self.cur_row)):
       per_col = [
@@ -264,98 +242,26 @@ class PixelConv(_CachedConv):
     weights["current"] = current
     return weights
 
+  def read_slot_taps(self):
+    """For a convolution that `can_carry`: its weights less `current`, and
+    the current-row taps by input column, `[C_in, C_out]` each.
+
+    Block d holds the taps of the input d columns before the output (d = 0:
+    the current one). The layout that carries sums decides how to multiply
+    by them; `current` is left out, since the loops would not read it.
+    """
+    if not self.can_carry:
+      raise ValueError(f"{self.name}: cannot carry partial sums.")
+    kernel, weights = self._read()
+    blocks = self._current_row_blocks(self._taps(kernel), 0, 0)
+    return weights, self._zeros_for_missing(blocks)[::-1]
+
   def _rows_read(self):  # by `row_term`
     return {r for r in self.prev_row if r is not None}
 
-  # The matrix of the dot that gives the current output, by `carry`.
-  _CURRENT_DOT = {"fused": "spread", "split": "now"}
-
-  def add_extra_rows(self, weights, carry, rows):
-    """Makes `step(..., extra=...)` take an input of the current output only.
-
-    In `weights` (`read_weights(carry)`), replaces the current-output dot's
-    matrix by one with `rows` [C_extra, C_out] appended below it (zeros
-    where the dot also gives later outputs); `step` then needs `extra`.
-    """
-    key = self._CURRENT_DOT[carry]
-    matrix = weights.pop(key)
-    rows = tf.pad(rows, [[0, 0], [0, matrix.shape[1] - rows.shape[1]]])
-    weights[key + "_extra"] = tf.concat([matrix, rows], 0)
-
-  def empty_cache(self, batch, dtype, carry=None):
-    """Zeros: the flat input cache, or what `carry` carries.
-
-    `carry` "fused": the latest `window - 1` products, each
-    `[B, window * C_out]` (newest first). "split": `[B, (window - 1) *
-    C_out]`, whose block d - 1 is what the inputs so far contribute to the
-    output d columns ahead.
-    """
-    if carry and self.can_carry:
-      if carry == "split":
-        return tf.zeros([batch, (self.window - 1) * self.out_channels], dtype)
-      return [
-          tf.zeros([batch, self.window * self.out_channels], dtype)
-          for _ in range(self.window - 1)
-      ]
+  def empty_cache(self, batch, dtype):
+    """Zeros: the flat input cache."""
     return tf.zeros([batch, self.window * self.in_channels], dtype)
-
-  def step(self, weights, cache, value, carry=None, extra=None):
-    """Takes this pixel's input `value` [B, C_in] at the output's column.
-
-    Args:
-      weights: `read_weights(carry)`, and `add_extra_rows` where `extra`
-        is given.
-      cache: as made by `empty_cache(..., carry)`.
-      value: [B, C_in].
-      carry: None, "fused" or "split" (see `__init__`).
-      extra: with `carry`, an input [B, C_extra] of the current output
-        only, multiplied in the same dot.
-
-    Returns:
-      The current-row taps' output [B, C_out] (or None, if there are none)
-      and the new cache.
-    """
-    if not (carry and self.can_carry):
-      cache = self.push(cache, value)
-      return self.pixel_term(weights["current"][0], cache), cache
-    c = self.out_channels
-    out = self.current_dot(weights, value, carry, extra)
-    if carry == "fused":
-      product = out
-      out = product[:, :c]
-      for d, older in enumerate(cache, 1):  # products of earlier columns
-        out += older[:, d * c : (d + 1) * c]
-      return out, ([product] + cache)[: self.window - 1]
-    if weights["later"] is None:
-      return out, cache
-    return out + cache[:, :c], self.ahead(weights, value, cache[:, c:])
-
-  def current_dot(self, weights, value, carry, extra=None):
-    """With `carry`, the dot that gives the current output.
-
-    "fused": `[B, window * C_out]`, every output this input reaches;
-    "split": `[B, C_out]`, its taps of the current output alone. `extra`
-    as in `step`.
-    """
-    current = self._CURRENT_DOT[carry]
-    if extra is not None:
-      value = tf.concat([value, extra], axis=-1)
-      current += "_extra"
-    return tf.matmul(value, weights[current])
-
-  def ahead(self, weights, value, tail):
-    """The "split" layout's second dot: `[B, (window - 1) * C_out]`.
-
-    What the inputs up to `value` contribute to the next `window - 1`
-    outputs, the next first. `tail` `[B, (window - 2) * C_out]` is the
-    previous call's result less its first block (the sums that were two or
-    more columns ahead). Nothing on the pixel's dependent chain reads it
-    before the next pixel, so XLA's CPU runtime runs it on another core.
-    """
-    ahead = tf.matmul(value, weights["later"])
-    if self.window > 2:
-      ahead += tf.pad(tail, [[0, 0], [0, self.out_channels]])
-    return ahead
 
   def push(self, cache, value):
     """Appends `value` [B, C_in] to the flat cache, dropping the oldest."""

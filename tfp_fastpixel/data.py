@@ -25,6 +25,18 @@ Datasets:
 
 Every dataset has a `train` and a `test` split; where the source has no test
 split, `test` is a deterministic held-out slice disjoint from `train`.
+
+Example:
+
+  from tfp_fastpixel import FastPixelCNN
+  from tfp_fastpixel import data
+
+  spec = data.describe("digits", classes=[3, 7], labels="onehot")
+  ds = data.load("digits", "train", batch_size=32, classes=[3, 7],
+                 labels="onehot")
+  ((images, labels),) = next(iter(ds))  # [32, 8, 8, 1], [32, 2]
+  dist = FastPixelCNN(image_shape=spec.image_shape, high=spec.high,
+                      conditional_shape=spec.conditional_shape)
 """
 
 import dataclasses
@@ -95,6 +107,12 @@ class DataSpec:
     class_names: names of ALL classes of the dataset, indexed by class id.
     classes: the selected class ids, sorted; all ids when nothing was selected.
     labels: `'scalar'`, `'onehot'` or `None` (unconditional).
+
+  Example:
+
+    spec = describe("digits", classes=["3", "7"], labels="onehot")
+    spec.image_shape, spec.high  # (8, 8, 1), 16
+    spec.conditional_input([7, 3])  # [[0., 1.], [1., 0.]]
   """
 
   name: str
@@ -155,6 +173,11 @@ def resolve_classes(classes: ClassSpec, class_names: Sequence[str]):
 
   Returns:
     Sorted tuple of unique int ids.
+
+  Example:
+
+    resolve_classes(["cat", 0, "3"], ["airplane", "car", "bird", "cat"])
+    # (0, 3): "cat" by name, 0 by id, "3" as a digit string
   """
   n = len(class_names)
   if classes is None:
@@ -199,7 +222,26 @@ def describe(
     channels: int = 3,
 ) -> DataSpec:
   """Returns the `DataSpec` of a dataset selection (prepares tfds datasets;
-  reads one image of a folder whose `image_size` is not given)."""
+  reads one image of a folder whose `image_size` is not given).
+
+  Args:
+    name: one of `DATASETS`.
+    classes: class names or ids to keep (see `resolve_classes`); `None`
+      keeps all.
+    labels: `'scalar'`, `'onehot'` or `None` (unconditional).
+    data_dir: tfds data dir, or the image root for `folder`.
+    image_size: `(H, W)` of `folder` images (inferred if `None`).
+    channels: 1 or 3, channels of `folder` images.
+
+  Returns:
+    A `DataSpec`: image shape `(H, W, C)`, pixel range, class names, the
+    selected classes and the conditional shape a model needs.
+
+  Example:
+
+    spec = describe("cifar10", labels=None)
+    dist = FastPixelCNN(image_shape=spec.image_shape, high=spec.high)
+  """
   _check_name(name)
   if labels not in LABEL_MODES:
     raise ValueError(f"labels: expected one of {LABEL_MODES}, got {labels!r}")
@@ -268,6 +310,13 @@ def load(
   Returns:
     `tf.data.Dataset` of `((image [B,H,W,C], label [B] or [B,K]),)` or
     `(image [B,H,W,C],)`, all float32.
+
+  Example:
+
+    ds = load("quickdraw", "train", batch_size=64, classes="post",
+              take=500_000)
+    for ((images, labels),) in ds.take(1):
+      images.shape, labels.shape  # [64, 28, 28, 1], [64]
   """
   if split not in SPLITS:
     raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
@@ -307,7 +356,18 @@ def load(
 
 def as_numpy(ds: tf.data.Dataset):
   """Concatenates a `load()` dataset into numpy arrays `(images, labels)`;
-  `labels` is `None` for unconditional datasets."""
+  `labels` is `None` for unconditional datasets.
+
+  Args:
+    ds: a dataset from `load` (conditional or not).
+
+  Returns:
+    `(images [N, H, W, C], labels [N] or [N, K] or None)`, float32.
+
+  Example:
+
+    images, labels = as_numpy(load("digits", "test", shuffle=False))
+  """
   images, labels = [], []
   for (element,) in ds.as_numpy_iterator():
     if isinstance(element, tuple):

@@ -13,6 +13,7 @@ import time
 
 import tensorflow as tf
 
+from tfp_fastpixel import _execution
 from tfp_fastpixel import network
 
 # The exported functions, in the order `export_saved_model` traces them
@@ -68,8 +69,8 @@ def export_saved_model(dist, export_dir: str, verbose: bool = True) -> str:
   if conditional:
     cond_shape = dist.conditional_shape.as_list()
     example = tf.zeros([1] + cond_shape, dtype)
-  dist.prepare(1, example if conditional else None)
-  generate = dist.traced_generator()
+  _execution.prepare(dist, 1, example if conditional else None)
+  generate = _execution.traced_generator(dist)
 
   def flat_cond(cond):
     if not conditional:

@@ -1,7 +1,20 @@
-"""Image grids as PNG files, with `tf.io.encode_png` only (no plotting)."""
+"""Image grids: samples, completions and real images tiled into one PNG.
+
+`sample_grid` and `completion_grid` draw from a distribution (a
+`FastPixelCNN`, or anything with its `sample` / `complete`); `make_grid` and
+`compare_grid` tile images; `write_png` writes the result with
+`tf.io.encode_png` only (no plotting library).
+
+Example:
+
+  samples, seconds = grid.sample_grid(dist, spec, class_ids=[3, 7], n=8)
+  tiles = grid.to_uint8(samples, spec.low, spec.high)  # [2, 8, H, W, C]
+  grid.write_png("samples.png", grid.make_grid(tiles, zoom=4))
+"""
 
 import os
-from typing import Optional
+import time
+from typing import Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -138,3 +151,110 @@ def write_png(path: str, grid) -> str:
   os.makedirs(parent, exist_ok=True)
   tf.io.write_file(path, tf.io.encode_png(grid))
   return path
+
+
+def default_zoom(image_shape) -> int:
+  """The upscaling per tile that makes tiles about 64 pixels (at least 1).
+
+  Args:
+    image_shape: `(H, W, C)` of the images.
+  """
+  return max(1, 64 // max(image_shape[:2]))
+
+
+def sample_grid(
+    dist,
+    spec,
+    class_ids: Optional[Sequence[int]],
+    n: int,
+    seed=0,
+    progress: bool = False,
+):
+  """Samples `n` images per class with `dist.sample`, timed.
+
+  Args:
+    dist: a `FastPixelCNN` (or anything with its `sample(n, seed=,
+      conditional_input=, progress=)`).
+    spec: the run's `tfp_fastpixel.data.DataSpec`; it turns class ids into
+      the model's `conditional_input`.
+    class_ids: the `G` classes to draw, or None for an unconditional model
+      (then `G = 1`).
+    n: images per class.
+    seed: the sampling seed.
+    progress: show `dist.sample`'s progress bar over image rows.
+
+  Returns:
+    `(samples, seconds)`: float `[G, n, H, W, C]` in `[spec.low, spec.high]`,
+    and the wall time of the `dist.sample` call.
+  """
+  if class_ids is None:  # Unconditional.
+    start = time.time()
+    samples = dist.sample(n, seed=seed, progress=progress)
+    samples = tf.convert_to_tensor(samples).numpy()
+    return samples[None], time.time() - start
+  cond = spec.conditional_input(np.repeat(class_ids, n))
+  start = time.time()
+  samples = dist.sample(
+      len(cond), conditional_input=cond, seed=seed, progress=progress
+  )
+  samples = tf.convert_to_tensor(samples).numpy()
+  seconds = time.time() - start
+  return samples.reshape((len(class_ids), n) + samples.shape[1:]), seconds
+
+
+def completion_grid(
+    dist,
+    spec,
+    images,
+    class_ids: Optional[Sequence[int]],
+    rows: int,
+    samples: int,
+    seed=0,
+    progress: bool = False,
+    zoom: int = 1,
+) -> np.ndarray:
+  """Originals, masked inputs and completions, one image per grid row.
+
+  Args:
+    dist: a `FastPixelCNN` (its `complete` draws the completions).
+    spec: the run's `tfp_fastpixel.data.DataSpec`.
+    images: `[B, H, W, C]` real images, values in `[spec.low, spec.high]`.
+    class_ids: the `B` images' classes, or None for an unconditional model.
+    rows: image rows observed; the rest is drawn.
+    samples: completions per image.
+    seed: the sampling seed.
+    progress: show `dist.complete`'s progress bar over image rows.
+    zoom: upscaling per tile.
+
+  Returns:
+    uint8 grid of `B` rows: per image, [original, masked (unobserved rows
+    gray), completion 1..samples].
+  """
+  _, w = spec.image_shape[:2]
+  cond = (
+      None
+      if class_ids is None
+      else spec.conditional_input(np.asarray(class_ids))
+  )
+  out = dist.complete(
+      images,
+      rows * w,
+      sample_shape=samples,
+      seed=seed,
+      conditional_input=cond,
+      progress=progress,
+  )
+  out = np.moveaxis(np.asarray(out), 0, 1)  # [B, S, H, W, C]
+  masked = np.array(images, np.float32)
+  masked[:, rows:] = spec.low
+  gray = to_uint8(masked, spec.low, spec.high)
+  gray[:, rows:] = 128  # unobserved
+  tiles = np.concatenate(
+      [
+          to_uint8(images, spec.low, spec.high)[:, None],
+          gray[:, None],
+          to_uint8(out, spec.low, spec.high),
+      ],
+      axis=1,
+  )
+  return make_grid(tiles, zoom=zoom)

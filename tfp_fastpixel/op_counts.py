@@ -8,7 +8,7 @@ its parent's pixels (pixel body). The result is divided by H*W.
 * Graph: non-trivial TF ops (not Identity, Const, NoOp) in the function
   bodies of the traced graph.
 * XLA: kernels in the optimised HLO: fusions, dots, convolutions and
-  custom calls ("launches", the issue's measure), and separately every
+  custom calls ("launches", what a GPU pays for), and separately every
   instruction that does work (also unfused copies, slices, updates).
 """
 

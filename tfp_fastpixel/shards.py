@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from tfp_fastpixel import _execution
 from tfp_fastpixel import grid
 
 MANIFEST = "manifest.json"
@@ -165,7 +166,9 @@ def _replica_sampler(dist, strategy):
   replicas = strategy.num_replicas_in_sync
   # XLA cannot read a variable that lives on another device, so several
   # replicas take the graph path (which reads the weights once per call).
-  generate = dist.traced_generator(xla=None if replicas == 1 else False)
+  generate = _execution.traced_generator(
+      dist, xla=None if replicas == 1 else False
+  )
   h, w, c = dist.image_shape.as_list()
 
   def replica_fn(n, seed, *cond):

@@ -17,6 +17,22 @@ A run directory is self-describing:
 so `load_distribution(RUN_DIR)` rebuilds the trained distribution from the
 directory alone, and `train(RUN_DIR, ...)` resumes after an interruption from
 the last completed epoch with the optimizer state kept.
+
+Example:
+
+  from tfp_fastpixel import data, train
+
+  result = train.train(
+      "runs/digits",
+      data_config={"name": "digits", "labels": "scalar"},
+      model_kwargs={"num_filters": 32, "num_resnet": 1},
+      epochs=5,
+  )
+  test = data.load("digits", "test", batch_size=256, shuffle=False)
+  print(train.evaluate_bits_per_dim(result.dist, test))
+  images = result.dist.sample(8, conditional_input=[3.0] * 8)  # [8, 8, 8, 1]
+
+  dist, config = train.load_distribution("runs/digits")  # later, elsewhere
 """
 
 import dataclasses
@@ -74,6 +90,20 @@ def model_config(**kwargs) -> dict:
   Missing or None arguments take the signature's defaults (None keeps
   `conditional_shape` None). Shapes become lists and `dtype` a string;
   `jit_compile` is not stored (it is not part of a trained model).
+
+  Args:
+    **kwargs: `FastPixelCNN` constructor arguments; `image_shape` `(H, W,
+      C)` is required. Integral floats (R's doubles) are accepted.
+
+  Returns:
+    A dict of every constructor argument but `jit_compile`, e.g.
+    `{"image_shape": [8, 8, 1], "num_filters": 4, ...}`.
+
+  Example:
+
+    cfg = model_config(image_shape=(8, 8, 1), num_filters=4.0)
+    cfg["num_filters"]  # 4
+    dist = make_distribution(cfg)
   """
   kwargs = {
       k: v
@@ -91,13 +121,33 @@ def model_config(**kwargs) -> dict:
 
 
 def make_distribution(config: dict) -> FastPixelCNN:
-  """`FastPixelCNN(**config)` from a run's (JSON) model config."""
+  """`FastPixelCNN(**config)` from a run's (JSON) model config.
+
+  Args:
+    config: a dict from `model_config`, e.g. `read_config(run)["model"]`.
+
+  Returns:
+    A new `FastPixelCNN` (fresh weights; `load_distribution` restores a
+    run's).
+  """
   return FastPixelCNN(**config)
 
 
 def bits_per_dim(nats_per_image, image_shape) -> float:
   """Negative log-likelihood per image (nats) -> bits per sub-pixel, the
-  PixelCNN++ scale (2.92 on CIFAR-10)."""
+  PixelCNN++ scale (2.92 on CIFAR-10).
+
+  Args:
+    nats_per_image: a scalar, `-log p(image)` in nats.
+    image_shape: `(H, W, C)`; the image has `H * W * C` sub-pixels.
+
+  Returns:
+    A float: `nats_per_image / (H * W * C * ln 2)`.
+
+  Example:
+
+    bits_per_dim(-float(dist.log_prob(image)), (8, 8, 1))
+  """
   return float(nats_per_image) / (int(np.prod(image_shape)) * math.log(2.0))
 
 
@@ -109,6 +159,19 @@ def build_model(
   Inputs: image `[B, H, W, C]` (and label `[B, *conditional_shape]`);
   output: log_prob `[B]`. Loss: `-mean(log_prob)`, also logged as
   `bits_per_dim`. Call inside `strategy.scope()` for distributed training.
+
+  Args:
+    dist: the `FastPixelCNN` to train (its network holds the weights).
+    learning_rate: Adam's learning rate, > 0.
+
+  Returns:
+    A compiled `tf_keras.Model`; `model.fit(data.load(...))` trains `dist`.
+
+  Example:
+
+    dist = FastPixelCNN(image_shape=(8, 8, 1), high=16, num_filters=32)
+    model = build_model(dist)
+    model.fit(data.load("digits", labels=None), epochs=1)
   """
   if not learning_rate > 0:
     raise ValueError(f"learning_rate: expected > 0, got {learning_rate!r}")
@@ -139,7 +202,21 @@ def evaluate_bits_per_dim(
     dist: FastPixelCNN, dataset: tf.data.Dataset
 ) -> float:
   """Exact example-weighted bits/dim of `dist` (dropout off) on a `load()`
-  dataset of `((image, label),)` or `(image,)` batches."""
+  dataset of `((image, label),)` or `(image,)` batches.
+
+  Args:
+    dist: a `FastPixelCNN`; conditional iff the dataset has labels.
+    dataset: batches from `tfp_fastpixel.data.load`: images `[B, H, W, C]`
+      (and labels `[B]` or `[B, K]`).
+
+  Returns:
+    A float: the mean over all examples of `bits_per_dim(-log_prob)`.
+
+  Example:
+
+    test = data.load("digits", "test", batch_size=256, shuffle=False)
+    evaluate_bits_per_dim(result.dist, test)
+  """
   conditional = dist.conditional_shape is not None
 
   @tf.function
@@ -166,7 +243,15 @@ def evaluate_bits_per_dim(
 
 
 def read_config(run_dir: str) -> dict:
-  """The `config.json` of a run dir."""
+  """The `config.json` of a run dir.
+
+  Args:
+    run_dir: a directory written by `train`.
+
+  Returns:
+    A dict `{"model": ..., "data": ..., "train": ...}` (see the module
+    docstring); raises `ValueError` when `run_dir` holds no run.
+  """
   path = os.path.join(run_dir, CONFIG_FILE)
   if not os.path.exists(path):
     raise ValueError(
@@ -192,6 +277,8 @@ def _checkpoint(dist, optimizer=None, epoch=None):
 
 
 def latest_checkpoint(run_dir: str) -> Optional[str]:
+  """The newest checkpoint prefix of a run (e.g. `.../checkpoints/ckpt-5`),
+  or None before its first epoch ends."""
   return tf.train.latest_checkpoint(os.path.join(run_dir, CHECKPOINT_DIR))
 
 
@@ -205,6 +292,11 @@ def load_distribution(run_dir: str, checkpoint: Optional[str] = None):
   Returns:
     `(dist, config)`: the distribution with restored weights and the run's
     `config.json` contents.
+
+  Example:
+
+    dist, config = load_distribution("runs/digits")
+    images = dist.sample(4, conditional_input=[0.0, 1.0, 2.0, 3.0], seed=1)
   """
   config = read_config(run_dir)
   checkpoint = checkpoint or latest_checkpoint(run_dir)
@@ -221,7 +313,13 @@ class RunCheckpoint(tf_keras.callbacks.Callback):
 
   A non-finite training loss (checked every batch) or epoch metric stops
   training and skips that epoch's checkpoint, so the newest checkpoint is
-  always the last good one.
+  always the last good one. `train` adds it itself.
+
+  Args:
+    manager: the `tf.train.CheckpointManager` of the run's checkpoint.
+    epoch: an int64 `tf.Variable` in that checkpoint; set to the number of
+      completed epochs before each save.
+    verbose: print a line when training stops on NaN/Inf.
   """
 
   def __init__(
@@ -263,7 +361,15 @@ class RunCheckpoint(tf_keras.callbacks.Callback):
 
 
 class TimeBudget(tf_keras.callbacks.Callback):
-  """Stops at the end of the first epoch that ends past `seconds`."""
+  """Stops at the end of the first epoch that ends past `seconds`.
+
+  Args:
+    seconds: the budget, counted from the callback's construction.
+
+  Example:
+
+    model.fit(ds, epochs=100, callbacks=[TimeBudget(180.0)])
+  """
 
   def __init__(self, seconds: float):
     super().__init__()
@@ -315,6 +421,17 @@ def train(
 
   Returns:
     A `TrainResult`.
+
+  Example:
+
+    result = train(
+        "runs/cifar10",
+        data_config={"name": "cifar10", "labels": None, "take": 5000},
+        model_kwargs={"num_filters": 32, "num_hierarchies": 3},
+        epochs=2,
+        strategy=tf.distribute.MirroredStrategy(),
+    )
+    result.dist.sample(16)  # [16, 32, 32, 3]
   """
   epochs = validation.as_int("epochs", epochs, minimum=1)
   if not isinstance(run_dir, (str, os.PathLike)):
@@ -395,7 +512,12 @@ def train(
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
   """Whether this process writes the run dir: always, unless it is a
   non-chief worker of a multi-worker job (`TF_CONFIG`: the task of type
-  "chief", or worker 0 when the cluster has no chief)."""
+  "chief", or worker 0 when the cluster has no chief).
+
+  Args:
+    strategy: any `tf.distribute.Strategy`; only a multi-worker one's
+      `cluster_resolver` can make this False.
+  """
   resolver = getattr(strategy, "cluster_resolver", None)
   if resolver is None or not resolver.task_type:
     return True

@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tfp_fastpixel import arguments
 
@@ -191,6 +192,24 @@ def _check_model(
       low=low,
       dtype=dtype,
   )
+
+
+def stateless_seed(seed):
+  """`seed` as an int32 `[2]` stateless seed (None: a fresh random one).
+
+  An int seed (an integral float, such as an R double, counts as one)
+  reproduces samples exactly, unlike TFP's int seeds; so does a pair of
+  ints or an int32 `[2]` tensor. Fractions and booleans are rejected.
+  """
+  if seed is None or tf.is_tensor(seed):
+    return tfp.random.sanitize_seed(seed)
+  if np.ndim(seed) == 0:
+    value = as_int("seed", seed)
+    return tf.constant(
+        [(value >> 31) & 0x7FFFFFFF, value & 0x7FFFFFFF], tf.int32
+    )
+  pair = as_shape("seed", seed, rank=2, minimum=None)
+  return tfp.random.sanitize_seed(list(pair))
 
 
 def sample_size(sample_shape):

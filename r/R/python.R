@@ -67,7 +67,7 @@ fp_available <- function() {
   })
 }
 
-install_fastpixelcnn <- function(package,
+install_fastpixelcnn <- function(package = NULL,
                                  envname = "r-fastpixelcnn",
                                  python = NULL,
                                  extra_packages = NULL,
@@ -101,9 +101,18 @@ install_fastpixelcnn <- function(package,
   if (!reticulate::virtualenv_exists(envname)) {
     reticulate::virtualenv_create(envname, python = python)
   }
-  reticulate::virtualenv_install(envname, c(spec, extra_packages),
-                                 ignore_installed = FALSE,
-                                 pip_options = pip_options)
+  tryCatch(
+    reticulate::virtualenv_install(envname, c(spec, extra_packages),
+                                   ignore_installed = FALSE,
+                                   pip_options = pip_options),
+    error = function(e) {
+      stop("pip could not install ", spec, ": ", conditionMessage(e),
+           if (is.null(package)) {
+             paste0("\nWhere tfp_fastpixel is not on your pip index, give ",
+                    "the path of a checkout: ",
+                    "install_fastpixelcnn(\"path/to/tfp_fastpixel\")")
+           }, call. = FALSE)
+    })
   python_path <- reticulate::virtualenv_python(envname)
   message("Installed ", spec, " into the virtualenv '", envname, "' (",
           python_path, ").\n",
@@ -116,12 +125,16 @@ install_fastpixelcnn <- function(package,
   invisible(python_path)
 }
 
-# What pip installs for `package`: a checkout's absolute path, or a pip
-# specifier (a name with a version, a wheel, a git+ URL).
+# What pip installs for `package`: by default the Python package of this
+# package's version; else a checkout's absolute path, or a pip specifier (a
+# name with a version, a wheel, a git+ URL).
 .fp_pip_spec <- function(package) {
-  if (missing(package) || !is.character(package) || length(package) != 1 ||
+  if (is.null(package)) {
+    return(paste0("tfp_fastpixel==", utils::packageVersion("fastpixelcnn")))
+  }
+  if (!is.character(package) || length(package) != 1 ||
         is.na(package) || !nzchar(package)) {
-    stop("`package` must be one string: the path of a tfp_fastpixel checkout ",
+    stop("`package` must be NULL or one string: the path of a tfp_fastpixel checkout ",
          "(the folder with pyproject.toml) or a pip specifier such as ",
          "\"tfp_fastpixel==1.0.0\"", call. = FALSE)
   }

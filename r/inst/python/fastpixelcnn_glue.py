@@ -14,7 +14,6 @@ import tf_keras
 from tfp_fastpixel import train as train_lib
 from tfp_fastpixel import validation
 from tfp_fastpixel.distribution import FastPixelCNN
-from tfp_fastpixel.distribution import stateless_seed
 
 
 def from_bytes(data, shape):
@@ -83,7 +82,7 @@ def sample(distribution, sample_shape, seed, conditional_input):
   images_spec, _ = _export_specs(distribution)
   out = distribution.sample(
       n=tf.constant(n, tf.int32),
-      seed=stateless_seed(seed),
+      seed=validation.stateless_seed(seed),
       **_export_cond(distribution, conditional_input, n),
   )
   return tf.reshape(out, list(shape) + images_spec.shape[1:].as_list())
@@ -146,7 +145,7 @@ def complete(
   out = distribution.complete(
       images=tf.tile(x, [copies, 1, 1, 1]),
       num_observed=observed,
-      seed=stateless_seed(seed),
+      seed=validation.stateless_seed(seed),
       **cond,
   )
   return tf.reshape(out, list(shape) + [batch] + event.as_list())
