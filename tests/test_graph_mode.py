@@ -49,13 +49,13 @@ def test_graph_mode_sampling_is_exact_and_reproducible(jit_compile):
       # A v1 initializer undoes the constructor's masks; the first
       # sampling run must redo them before it samples.
       sess.run(tf.compat.v1.global_variables_initializer())
-      a = sess.run(samples)
-      # Everything else in one run: each new set of fetches makes the
-      # Session prune and optimise the graph again.
+      # Two runs: each new set of fetches makes the Session prune and
+      # optimise the graph again.
+      a, f1 = sess.run([samples, fresh])
       got = sess.run(
           dict(
               b=again,
-              f1=fresh,
+              f2=fresh,
               w=with_params,
               p=params,
               r=reference,
@@ -66,9 +66,8 @@ def test_graph_mode_sampling_is_exact_and_reproducible(jit_compile):
               weights=dist.network.weights,
           )
       )
-      f2 = sess.run(fresh)
   np.testing.assert_array_equal(a, got["b"])  # a seed reproduces
-  assert not np.array_equal(got["f1"], f2)  # no seed: fresh draws
+  assert not np.array_equal(f1, got["f2"])  # no seed: fresh draws
   np.testing.assert_array_equal(got["w"], a)  # same seed, same images
   worst = max(np.abs(pi - ri).max() for pi, ri in zip(got["p"], got["r"]))
   assert worst <= 1e-4, worst  # teacher forcing
