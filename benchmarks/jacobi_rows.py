@@ -56,7 +56,7 @@ import time
 
 import numpy as np
 
-MODELS = ("digits", "digits28")
+MODELS = ("digits", "digits28", "strokes28")
 INITS = ("previous_row", "zeros")
 
 # The CLI demo's model (`python -m tfp_fastpixel demo`'s flags).
@@ -84,26 +84,86 @@ _TRAIN = dict(batch_size=32, learning_rate=2e-3, seed=0)
 def write_digits28(root):
   """Digits upsampled to 28x28 as PNGs: `root/{train,test}/<digit>/*.png`.
 
-  The split is the `digits` dataset's own (its seeded held-out carve).
-  Returns `root`; an existing complete tree is kept.
+  Nearest neighbour (output row r reads input row floor(r * 8 / 28), so
+  every input row is repeated 3 or 4 times), values `round(v * 255 / 16)`;
+  the split is the `digits` dataset's own (its seeded held-out carve).
   """
-  import tensorflow as tf
-
   from tfp_fastpixel import data as data_lib
 
-  marker = os.path.join(root, "complete")
-  if os.path.exists(marker):
-    return root
-  # Nearest neighbour: output pixel r reads input row floor(r * 8 / 28).
   index = (np.arange(28) * 8) // 28
-  for split in ("train", "test"):
+
+  def make_split(split):
     images, labels = data_lib.as_numpy(
         data_lib.load("digits", split, batch_size=256, shuffle=False)
     )
     big = images[:, index][:, :, index]  # [N, 28, 28, 1] in 0..16
     big = np.round(big * 255.0 / 16.0).astype(np.uint8)
-    for n, (image, label) in enumerate(zip(big, labels.astype(int))):
-      folder = os.path.join(root, split, str(label))
+    return big, labels.astype(int)
+
+  return write_png_tree(root, make_split)
+
+
+STROKE_CLASSES = ("circle", "square", "triangle", "cross", "zigzag")
+
+
+def doodle(rng, shape_class, size=28):
+  """One hand-drawn-looking shape: a jittered polyline drawn as an
+  antialiased stroke about 2 pixels wide, uint8 `[size, size, 1]` in
+  0..255 on a black background, as QuickDraw's bitmaps are."""
+  centre = rng.uniform(0.35, 0.65, 2) * size
+  radius = rng.uniform(0.18, 0.4) * size
+  turn = rng.uniform(0, 2 * np.pi)
+  if shape_class == "circle":
+    angles = np.linspace(0, 2 * np.pi, 25)
+    points = np.stack([np.cos(angles), np.sin(angles)], 1)
+    strokes = [points]
+  elif shape_class in ("square", "triangle"):
+    corners = 4 if shape_class == "square" else 3
+    angles = np.arange(corners + 1) * 2 * np.pi / corners + np.pi / 4
+    strokes = [np.stack([np.cos(angles), np.sin(angles)], 1)]
+  elif shape_class == "cross":
+    strokes = [
+        np.array([[-1.0, -1.0], [1.0, 1.0]]),
+        np.array([[-1.0, 1.0], [1.0, -1.0]]),
+    ]
+  else:  # zigzag
+    xs = np.linspace(-1, 1, rng.integers(4, 7))
+    ys = np.where(np.arange(len(xs)) % 2, 0.6, -0.6)
+    strokes = [np.stack([xs, ys], 1)]
+  rotation = np.array(
+      [[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]]
+  )
+  yx = (
+      np.stack(
+          np.meshgrid(np.arange(size), np.arange(size), indexing="ij"), -1
+      ).reshape(-1, 2)
+      + 0.5
+  )
+  distance = np.full(len(yx), np.inf)
+  for stroke in strokes:
+    points = stroke + rng.normal(0, 0.08, stroke.shape)  # a shaky hand
+    points = centre + radius * points @ rotation.T
+    for a, b in zip(points[:-1], points[1:]):
+      ab = b - a
+      t = np.clip(((yx - a) @ ab) / max(ab @ ab, 1e-9), 0, 1)
+      closest = a + t[:, None] * ab
+      distance = np.minimum(distance, np.linalg.norm(yx - closest, axis=1))
+  ink = np.clip(1.5 - distance, 0, 1)  # 1 within 0.5 px, fading over 1 px
+  return np.round(255 * ink).astype(np.uint8).reshape(size, size, 1)
+
+
+def write_png_tree(root, make_split):
+  """Writes `root/{train,test}/<class>/*.png` from `make_split(split) ->
+  (images uint8 [N, H, W, 1], class names [N])`; keeps a complete tree."""
+  import tensorflow as tf
+
+  marker = os.path.join(root, "complete")
+  if os.path.exists(marker):
+    return root
+  for split in ("train", "test"):
+    images, names = make_split(split)
+    for n, (image, name) in enumerate(zip(images, names)):
+      folder = os.path.join(root, split, str(name))
       os.makedirs(folder, exist_ok=True)
       tf.io.write_file(
           os.path.join(folder, f"{n:05d}.png"), tf.io.encode_png(image)
@@ -111,6 +171,18 @@ def write_digits28(root):
   with open(marker, "w") as f:
     f.write("ok\n")
   return root
+
+
+def write_strokes28(root, train_per_class=360, test_per_class=40):
+  """Synthetic doodles (`STROKE_CLASSES`), 28x28 in 0..255, as PNGs."""
+
+  def make_split(split):
+    rng = np.random.default_rng(0 if split == "train" else 1)
+    count = train_per_class if split == "train" else test_per_class
+    names = [c for c in STROKE_CLASSES for _ in range(count)]
+    return np.stack([doodle(rng, c) for c in names]), names
+
+  return write_png_tree(root, make_split)
 
 
 def trained_model(name, work_dir, epochs, verbose):
@@ -123,7 +195,8 @@ def trained_model(name, work_dir, epochs, verbose):
     data_config = dict(name="digits", labels="onehot")
     model = DIGITS_MODEL
   else:
-    root = write_digits28(os.path.join(work_dir, "digits28_png"))
+    write = write_digits28 if name == "digits28" else write_strokes28
+    root = write(os.path.join(work_dir, f"{name}_png"))
     data_config = dict(
         name="folder", labels="onehot", data_dir=root, channels=1
     )
@@ -198,7 +271,8 @@ def redraw_all(dist, seed, n):
       input_signature=[
           tf.TensorSpec([n, h, w, c], dist.dtype),
           tf.TensorSpec(None, dist.dtype),
-      ]
+      ],
+      autograph=False,  # no Python control flow to convert
   )
   def fn(images, cond):
     scaled = mixture.to_network_scale(images, low, high)
@@ -436,6 +510,7 @@ def main(argv=None):
   parser.add_argument("--seed", type=int, default=1)
   parser.add_argument("--digits_epochs", type=int, default=10)
   parser.add_argument("--digits28_epochs", type=int, default=8)
+  parser.add_argument("--strokes28_epochs", type=int, default=8)
   parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2])
   parser.add_argument(
       "--out", default=None, help="markdown report (and a .json beside it)"
@@ -443,13 +518,13 @@ def main(argv=None):
   args = parser.parse_args(argv)
   if args.batch < 1:
     parser.error(f"--batch: expected >= 1, got {args.batch}")
-  for flag in ("digits_epochs", "digits28_epochs"):
+  for flag in ("digits_epochs", "digits28_epochs", "strokes28_epochs"):
     if getattr(args, flag) < 1:
       parser.error(f"--{flag}: expected >= 1, got {getattr(args, flag)}")
 
   models, results = {}, []
   for name in args.models:
-    epochs = args.digits_epochs if name == "digits" else args.digits28_epochs
+    epochs = getattr(args, f"{name}_epochs")
     dist, spec, info = trained_model(name, args.work_dir, epochs, args.verbose)
     models[name] = info
     print(f"{name}: {json.dumps(info)}", flush=True)
