@@ -60,7 +60,7 @@ def test_generator_params_match_one_network_pass(name, program):
   assert values.min() >= config.get("low", 0)
   assert values.max() <= config.get("high", 255)
   if name in make_models.RECORDED:
-    _, recorded = make_models.load("forcing_" + name)
+    recorded = make_models.recorded("forcing_" + name)
     np.testing.assert_array_equal(values, recorded[program])
 
 
@@ -69,7 +69,7 @@ def test_recorded_programs_draw_the_same_images():
   # models they drew the very same images (float rounding could tip a rare
   # pixel between them; on these models it tipped none).
   for name in make_models.RECORDED:
-    _, recorded = make_models.load("forcing_" + name)
+    recorded = make_models.recorded("forcing_" + name)
     programs = make_models.programs_of(name)
     assert sorted(recorded) == sorted(programs)
     for program in programs[1:]:

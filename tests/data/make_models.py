@@ -240,6 +240,12 @@ def save(name, config, dist, **arrays):
   )
 
 
+def recorded(name):
+  """The arrays saved in `<name>.npz` beside the model (e.g. its draws)."""
+  with np.load(os.path.join(HERE, name + ".npz")) as f:
+    return {k: f[k] for k in f.files if k != "config" and k[0] != "w"}
+
+
 def load(name, **overrides):
   """`(FastPixelCNN, arrays)` from `<name>.npz`; `overrides` are extra
   constructor arguments (e.g. `jit_compile`)."""
