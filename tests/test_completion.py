@@ -14,13 +14,16 @@ from tfp_fastpixel import mixture
 
 @pytest.fixture(
     scope="module",
-    params=[False, pytest.param(True, marks=pytest.mark.slow)],
-    ids=["graph", "xla"],
+    params=[
+        "graph",
+        pytest.param("xla_cpu", marks=pytest.mark.slow),
+        pytest.param("xla_jacobi", marks=pytest.mark.slow),
+    ],
 )
 def rgb_cond(request):
-  """A 4x4 RGB model with two levels and a vector condition."""
+  """A 4x4 RGB model with two levels and a vector condition, on a program."""
   tf.keras.utils.set_random_seed(3)
-  return FastPixelCNN(
+  dist = FastPixelCNN(
       image_shape=(4, 4, 3),
       conditional_shape=(2,),
       num_resnet=1,
@@ -29,8 +32,8 @@ def rgb_cond(request):
       num_logistic_mix=2,
       high=3,
       dropout_p=0.0,
-      jit_compile=request.param,
   )
+  return _execution.with_program(dist, request.param)
 
 
 def _cond(batch):

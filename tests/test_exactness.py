@@ -8,8 +8,9 @@ image comes from `log_prob`; 20k draws per label from each of the
 generator's programs are then tested against it. The same test must reject
 wrong samplers on the same weights: TFP's own (which feeds back unrounded
 values; 20k draws), one that draws pixels independently from their exact
-marginals, and a completion that ignores its prefix (5k draws each). So a
-pass is evidence, not a lack of power.
+marginals, a completion that ignores its prefix, and the Jacobi program
+stopped after one pass per row (5k draws each). So a pass is evidence, not
+a lack of power.
 """
 
 import time
@@ -21,6 +22,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfp_fastpixel import _execution
+from tfp_fastpixel import layouts
 
 tfd = tfp.distributions
 
@@ -121,6 +123,11 @@ def trained(request, all_images):
     lp = dist.log_prob(images, conditional_input=float(label))
     probs[label] = np.exp(np.asarray(lp, np.float64))
   dists = {p: _execution.with_program(dist, p) for p in _execution.PROGRAMS}
+  # Wrong: one Jacobi pass per row, from a guess of `low` everywhere, is
+  # exact only where a pixel does not depend on the pixels left of it.
+  dists["one_pass"] = _execution.with_program(
+      dist, layouts.JacobiRows(max_passes=1)
+  )
   return request.param, config, dists, probs
 
 
@@ -198,6 +205,23 @@ def test_tfp_sampler_is_rejected(trained, label):
   )
   assert p < ALPHA, (
       f"{name} label {label}: TFP sampler p={p:.3g}, "
+      f"chi2={stat:.1f}, df={df}: test has no power"
+  )
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_jacobi_program_with_one_pass_per_row_is_rejected(trained, label):
+  name, config, dists, probs = trained
+  samples = dists["one_pass"].sample(
+      NUM_WRONG, seed=600 + label, conditional_input=float(label)
+  )
+  p, stat, df = _gof(samples, probs[label], config)
+  print(
+      f"\n[{name}] label {label}: one Jacobi pass per row p={p:.3g} "
+      f"(chi2={stat:.1f}, df={df})"
+  )
+  assert p < ALPHA, (
+      f"{name} label {label}: one pass per row p={p:.3g}, "
       f"chi2={stat:.1f}, df={df}: test has no power"
   )
 

@@ -18,6 +18,8 @@ a GPU or TPU; `with_program` forces one (the tests and benchmarks run the
 accelerator program on a CPU that way).
 """
 
+import weakref
+
 import tensorflow as tf
 import tf_keras
 
@@ -53,7 +55,8 @@ class Executor:
     )
     self._readiness = network.readiness_check(dist.network)
     self._xla_fns = {}  # see _xla_sampler
-    self.forced = None  # a program name, set only by `with_program`
+    self._graph_checks = weakref.WeakKeyDictionary()  # see check_ready
+    self.forced = None  # a Layout, set only by `with_program`
     self.trace_count = 0  # how often the inputs were traced (for tests)
 
   # -- Which program -----------------------------------------------------------
@@ -63,7 +66,7 @@ class Executor:
     if not self.dist.uses_xla(progress):
       return "graph"
     if self.forced is not None:
-      return self.forced
+      return self.forced.name
     accelerator = tf.config.list_logical_devices(
         "GPU"
     ) or tf.config.list_logical_devices("TPU")
@@ -71,6 +74,8 @@ class Executor:
 
   def layout(self, xla):
     """The layout of the graph program, or of the compiled core."""
+    if xla and self.forced is not None:
+      return self.forced
     return layouts.LAYOUTS[self.program() if xla else "graph"]
 
   # -- Running -----------------------------------------------------------------
@@ -100,7 +105,7 @@ class Executor:
       size = dist.parameters["num_logistic_mix"] * mixture.num_params(c)
       raw = tf.zeros([0, h, w, size], dist.dtype)
       return empty, (raw if return_params else None)
-    ready = self.check_ready(n, cond)
+    ready = self.check_ready(n, cond, _reuse_key(n, conditional_input))
     with tf.control_dependencies(ready):
       out = self.run_generator(
           tf.constant(n, tf.int32),
@@ -311,7 +316,7 @@ class Executor:
 
   # -- Readiness ------------------------------------------------------------
 
-  def check_ready(self, n, cond):
+  def check_ready(self, n, cond, reuse_key=None):
     """Masks must hold, and weight norm must be initialised, before sampling.
 
     Eagerly both are settled here. In a graph (`tf.compat.v1` or inside a
@@ -320,21 +325,21 @@ class Executor:
     control dependencies for the generator: the masks re-applied (a no-op on
     masked weights), then a network pass on noise that runs only while some
     WeightNorm layer is still uninitialised.
+
+    That graph check holds a whole network pass, so a graph builds it once
+    per `reuse_key` (the batch size and the caller's conditional tensor, see
+    `_reuse_key`): later sample ops in the graph depend on the same check.
     """
     net = self.dist.network
     if not tf.executing_eagerly():
-      pending = network.uninitialized_weight_norms(net)
-      with tf.control_dependencies(network.enforce_masks(net)):
-        if not pending:
-          return [tf.constant(True)]
-        flags = [tf.convert_to_tensor(wn.initialized) for wn in pending]
-        return [
-            tf.cond(
-                tf.reduce_all(flags),
-                lambda: tf.constant(True),
-                lambda: self._init_pass(n, cond),
-            )
-        ]
+      if reuse_key is None:
+        return self._graph_check(net, n, cond)
+      built = self._graph_checks.setdefault(
+          tf.compat.v1.get_default_graph(), {}
+      )
+      if reuse_key not in built:
+        built[reuse_key] = self._graph_check(net, n, cond)
+      return built[reuse_key]
     with _tf_compat.graph_optimizer(off=True):
       masks_hold, initialized = self._readiness()
     if not masks_hold:
@@ -347,6 +352,21 @@ class Executor:
     if not initialized:
       self._init_pass(n, cond)
     return []
+
+  def _graph_check(self, net, n, cond):
+    """`check_ready`'s control dependencies, built in the current graph."""
+    pending = network.uninitialized_weight_norms(net)
+    with tf.control_dependencies(network.enforce_masks(net)):
+      if not pending:
+        return [tf.constant(True)]
+      flags = [tf.convert_to_tensor(wn.initialized) for wn in pending]
+      return [
+          tf.cond(
+              tf.reduce_all(flags),
+              lambda: tf.constant(True),
+              lambda: self._init_pass(n, cond),
+          )
+      ]
 
   def _init_pass(self, n, cond):
     """One network pass on noise images, which initialises weight norm.
@@ -372,6 +392,15 @@ class Executor:
       return tf.constant(True)
 
 
+def _reuse_key(n, conditional_input):
+  """Which graph-mode readiness checks are the same check (or None)."""
+  if conditional_input is None:
+    return (n, None)
+  if tf.is_tensor(conditional_input):
+    return (n, conditional_input.ref())
+  return None  # a new constant each call
+
+
 class _RowProgress:
   """A Keras progress bar over image rows, fed from inside the graph."""
 
@@ -391,14 +420,20 @@ class _RowProgress:
 def with_program(dist, program):
   """A copy of `dist` (same arguments and weights) that runs `program`.
 
-  The one way to pick a program other than the automatic choice.
+  The one way to pick a program other than the automatic choice. `program`
+  is a name in `PROGRAMS`, or a `layouts.Layout` of a compiled program
+  (the tests run variants, e.g. `layouts.JacobiRows(max_passes=1)`).
   """
   from tfp_fastpixel.distribution import from_pixelcnn  # no import cycle
 
-  if program not in PROGRAMS:
-    raise ValueError(f"`program` must be one of {PROGRAMS}; got {program!r}.")
-  fast = from_pixelcnn(dist, jit_compile=program != "graph")
-  fast._executor.forced = program
+  layout = program
+  if not isinstance(program, layouts.Layout):
+    if program not in PROGRAMS:
+      raise ValueError(f"`program` must be one of {PROGRAMS}; got {program!r}.")
+    layout = layouts.LAYOUTS[program]
+  fast = from_pixelcnn(dist, jit_compile=layout.name != "graph")
+  if layout.name != "graph":
+    fast._executor.forced = layout
   return fast
 
 
@@ -454,6 +489,35 @@ def traced_generator(dist, return_params=False, xla=None):
 def core_program(dist, n, seed=0, conditional_input=None, return_params=False):
   """`Executor.core_program` of `dist`."""
   return dist._executor.core_program(n, seed, conditional_input, return_params)
+
+
+def passes_per_row(dist, n, seed=0, conditional_input=None):
+  """The draws of `dist`'s compiled program, and the steps each row took.
+
+  For the benchmarks and tests: `(samples [n, H, W, C], passes [H])`, the
+  passes per row of the Jacobi program (the most over the batch) or W for
+  a pixel-by-pixel one. Compiles a program of its own.
+  """
+  prepare(dist, n, conditional_input)
+  executor = dist._executor
+  _, (weights, gumbel, logistic, _, observed) = executor.core_program(
+      n, seed, conditional_input
+  )
+  layout = executor.layout(xla=True)
+
+  @tf.function(autograph=False, jit_compile=True)
+  def run(weights, gumbel, logistic, observed):
+    return generator.generate(
+        executor.plan,
+        layout,
+        weights,
+        gumbel,
+        logistic,
+        observed=observed,
+        return_passes=True,
+    )
+
+  return run(weights, gumbel, logistic, observed)
 
 
 def trace_count(dist):

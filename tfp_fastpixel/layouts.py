@@ -1,10 +1,12 @@
 """What the generator's pixel loop carries from pixel to pixel, per program.
 
-The generator runs as one of three programs (`_execution.PROGRAMS`). They
-compute the same values in the same order, and so draw the same images;
-they differ only in what the loops carry from pixel to pixel, which decides
-how many ops or kernels a pixel costs on the device that runs it. Each is
-one `Layout`; `LAYOUTS` names them, and the executor picks one per call.
+The generator runs as one of four programs (`_execution.PROGRAMS`). They
+compute the same values, and so draw the same images (up to float rounding,
+which can tip a rare pixel); the first three differ only in what the loops
+carry from pixel to pixel, which decides how many ops or kernels a pixel
+costs on the device that runs it, and the fourth draws a row at a time.
+Each is one `Layout`; `LAYOUTS` names them, and the executor picks one per
+call.
 
 * `graph` (`InputCaches`): each horizontal convolution carries its recent
   inputs, and a pixel multiplies them by all its taps in one matmul. Graph
@@ -20,6 +22,11 @@ one `Layout`; `LAYOUTS` names them, and the executor picks one per call.
   kernels win), and each level's caches travel as one tensor: XLA copies
   loop and conditional state it cannot update in place, and on a GPU every
   copy is a launch.
+* `xla_jacobi` (`JacobiRows`): each row by Jacobi passes over the whole
+  row, to its exact fixed point (`generator.jacobi`): k passes for a row
+  rather than W pixel steps, each pass W times the arithmetic. For
+  accelerators, where a step is bound by launch latency; chosen only by
+  `_execution.with_program`.
 
 A layout holds no tensors and nothing about a model: the generator's plan
 (`generator.plan.Plan`: `records` and `terms`, each level's horizontal
@@ -42,6 +49,10 @@ class Layout:
   """
 
   name = None
+  # Whether a row is drawn by Jacobi passes over the whole row
+  # (`generator.jacobi`) rather than pixel by pixel; then nothing travels
+  # from pixel to pixel, and only `conv_weights` applies.
+  row_parallel = False
 
   def carries(self, conv):
     """Whether `conv` carries partial sums rather than its recent inputs."""
@@ -311,6 +322,27 @@ class FusedSums(_CarriedSums):
     return conv.window * conv.in_channels
 
 
+class JacobiRows(Layout):
+  """`xla_jacobi`: a row at a time, by Jacobi passes over the whole row.
+
+  Nothing travels from pixel to pixel: each pass runs the horizontal stack
+  over the whole row (`generator.jacobi`), with each convolution's
+  current-row taps as one matrix (the default `conv_weights`).
+
+  Args:
+    max_passes: the most passes a row takes; None for its width, which is
+      what makes every row exact. Fewer only make a wrong sampler, which
+      the tests must reject.
+  """
+
+  name = "xla_jacobi"
+  row_parallel = True
+
+  def __init__(self, max_passes=None):
+    self.max_passes = max_passes
+
+
 LAYOUTS = {
-    layout.name: layout for layout in (InputCaches(), SplitSums(), FusedSums())
+    layout.name: layout
+    for layout in (InputCaches(), SplitSums(), FusedSums(), JacobiRows())
 }

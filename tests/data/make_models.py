@@ -111,6 +111,12 @@ ACCELERATOR = (
     "k3_rf_3x5_two_channels",
     "k3_float64",
 )
+# The Jacobi program: one and three levels, a window of one input and of
+# three (test_teacher_forcing.py's passes test adds a two-level model, and
+# test_completion.py an RGB conditional one).
+JACOBI = ("k1_rf_2x1", "k3_rf_3x5_two_channels")
+# The programs that draw pixel by pixel, whose draws `main` records.
+SEQUENTIAL = ("graph", "xla_cpu", "xla_accelerator")
 FORCING_BATCH = 3
 FORCING_SEED = 7
 
@@ -166,8 +172,10 @@ def forcing_config(name):
 
 def programs_of(name):
   """The generator's programs that teacher forcing runs on `name`."""
-  return ("graph", "xla_cpu") + (
-      ("xla_accelerator",) if name in ACCELERATOR else ()
+  return (
+      ("graph", "xla_cpu")
+      + (("xla_accelerator",) if name in ACCELERATOR else ())
+      + (("xla_jacobi",) if name in JACOBI else ())
   )
 
 
@@ -283,7 +291,7 @@ def main():
     cond = forcing_input(dist)
     _execution.prepare(dist, FORCING_BATCH, cond)  # weight norm's init
     draws = {}
-    for program in programs_of(name):
+    for program in (p for p in programs_of(name) if p in SEQUENTIAL):
       samples, _ = _execution.sample_with_params(
           _execution.with_program(dist, program),
           FORCING_BATCH,

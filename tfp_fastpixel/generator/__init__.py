@@ -16,10 +16,12 @@ enter deeper levels through nested `tf.cond`s. The parts:
 * `plan`: which cached layer runs where, from the network's structure;
 * `weights`: the tensors the loops compute with, read once per call;
 * `rows`, `pixels`: the row pass and the pixel pass;
+* `jacobi`: the Jacobi row pass, which draws a whole row at once;
 * `loops`: the two loops and the draws.
 
 What the pixel loop carries from pixel to pixel is the program's layout
-(`layouts`), passed in with each call.
+(`layouts`), passed in with each call; one layout (`xla_jacobi`) replaces
+the pixel loop by Jacobi passes over the row.
 """
 
 from tfp_fastpixel.generator import loops

@@ -12,6 +12,7 @@ import tensorflow as tf
 from tfp_fastpixel import cached_layers
 from tfp_fastpixel import mixture
 from tfp_fastpixel import network
+from tfp_fastpixel.generator import jacobi as jacobi_lib
 from tfp_fastpixel.generator import pixels as pixels_lib
 from tfp_fastpixel.generator import rows as rows_lib
 from tfp_fastpixel.generator import weights as weights_lib
@@ -28,6 +29,7 @@ def generate(
     return_params=False,
     progress=None,
     observed=None,
+    return_passes=False,
 ):
   """Draws `B` images, given all their noise.
 
@@ -48,10 +50,13 @@ def generate(
       `num_observed` pixels in raster order take `values` instead of being
       drawn, and feed the caches as drawn pixels would (the rest is then
       drawn from p(rest | observed prefix)).
+    return_passes: also return the dependent steps each row took: its
+      Jacobi passes where the layout is `row_parallel`, else W.
 
   Returns:
     samples: [B, H, W, C] integer pixel values (as `dtype`).
     raw_params: [B, H, W, M * num_params] head outputs, if requested.
+    passes: [H] int32, if requested.
   """
   dtype = plan.dtype
   batch = tf.shape(gumbel)[2]
@@ -80,9 +85,10 @@ def generate(
   params = tf.TensorArray(
       dtype, size=h if return_params else 0, element_shape=[w, None, raw_size]
   )
+  passes = tf.TensorArray(tf.int32, size=h)
   row_depths = tf.constant(plan.row_depths, tf.int32)
 
-  def row_body(i, vcache, stores, row_terms, images, params):
+  def row_body(i, vcache, stores, row_terms, images, params, passes):
     depth = tf.gather(row_depths, i)
     row = rows_lib.RowState(
         plan, weights, dict(vcache), stores, dict(row_terms), depth
@@ -94,17 +100,25 @@ def generate(
     )
     # Pixels j < free_from of this row are observed.
     known = None if observed is None else (observed[0][i], observed[1] - i * w)
-    pixels, row_params, records = _pixel_loop(
-        plan,
-        layout,
-        weights,
-        row,
-        up_current,
-        (gumbel[i], logistic[i], low, high),
-        batch,
-        return_params,
-        known,
-    )
+    noise = (gumbel[i], logistic[i], low, high)
+    if layout.row_parallel:
+      pixels, row_params, records, row_passes = jacobi_lib.row(
+          plan, layout, weights, row.row_terms, up_current, depth, noise, known
+      )
+    else:
+      pixels, row_params, records = _pixel_loop(
+          plan,
+          layout,
+          weights,
+          row,
+          up_current,
+          noise,
+          batch,
+          return_params,
+          known,
+      )
+      row_passes = tf.constant(w)
+    passes = passes.write(i, row_passes)
     images = images.write(i, pixels)
     if return_params:
       params = params.write(i, row_params)
@@ -113,7 +127,7 @@ def generate(
         tf.py_function(progress, [i], [])
     new_stores = {}
     for k, recorded in records.items():
-      latest = tf.transpose(recorded[:: 2**k], [1, 0, 2])
+      latest = tf.transpose(recorded, [1, 0, 2])
       new_stores[k] = (
           latest if k == 0 else tf.where(row.depth >= k, latest, stores[k])
       )
@@ -122,18 +136,20 @@ def generate(
     )
     name = plan.v_init.name
     row.vcache[name] = plan.v_init.push(row.vcache[name], scaled)
-    return i + 1, row.vcache, new_stores, row.row_terms, images, params
+    return i + 1, row.vcache, new_stores, row.row_terms, images, params, passes
 
-  _, _, _, _, images, params = tf.while_loop(
+  _, _, _, _, images, params, passes = tf.while_loop(
       lambda i, *_: i < h,
       row_body,
-      (tf.constant(0), vcache, stores, row_terms, images, params),
+      (tf.constant(0), vcache, stores, row_terms, images, params, passes),
       name="rows",
   )
-  samples = tf.transpose(images.stack(), [2, 0, 1, 3])
-  if not return_params:
-    return samples
-  return samples, tf.transpose(params.stack(), [2, 0, 1, 3])
+  out = [tf.transpose(images.stack(), [2, 0, 1, 3])]
+  if return_params:
+    out.append(tf.transpose(params.stack(), [2, 0, 1, 3]))
+  if return_passes:
+    out.append(passes.stack())
+  return out[0] if len(out) == 1 else tuple(out)
 
 
 def _pixel_loop(
@@ -148,8 +164,8 @@ def _pixel_loop(
   Returns:
     pixels: [W, B, C] sampled values.
     row_params: [W, B, P] raw head outputs (or None).
-    records: {level: [W, B, sum of C_in]}, each level's recorded inputs
-      at every column (zeros where it did not run).
+    records: {level: [W_k, B, sum of C_in]}, each level's recorded inputs
+      at its columns (zeros where it did not run).
   """
   dtype = plan.dtype
   gumbel_row, logistic_row, low, high = noise
@@ -216,5 +232,5 @@ def _pixel_loop(
   return (
       pixels.stack(),
       row_params.stack() if return_params else None,
-      dict(enumerate(records)),
+      {k: recorded[:: 2**k] for k, recorded in enumerate(records)},
   )
