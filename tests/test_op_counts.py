@@ -121,3 +121,25 @@ def test_hlo_counter_counts_kernels_inside_calls():
   assert op_counts.xla_ops_per_pixel(
       outlined, H, W
   ) == op_counts.xla_ops_per_pixel(HLO, H, W)
+
+
+def test_hlo_counter_weighs_jacobi_passes_and_their_branches():
+  # The Jacobi program: the inner loop runs passes over whole rows, a
+  # measured number per row, and a cond in it enters a deeper level on half
+  # of the rows, as in the row loop.
+  passes = 2.5
+  launches, work = op_counts.xla_ops_per_pixel(
+      HLO, H, W, inner_trips=passes, row_parallel=True
+  )
+  # Per row: 1 convolution, and per pass 1 fusion plus half of (dot +
+  # fusion).
+  assert launches == pytest.approx((1 + passes * (1 + 2 / 2)) / W)
+  assert work == pytest.approx(launches + passes / W)
+  # No passes leave the row loop's own kernels; the defaults are the pixel
+  # loop's.
+  assert op_counts.xla_ops_per_pixel(
+      HLO, H, W, inner_trips=0, row_parallel=True
+  )[0] == pytest.approx(1 / W)
+  assert op_counts.xla_ops_per_pixel(
+      HLO, H, W, inner_trips=W
+  ) == op_counts.xla_ops_per_pixel(HLO, H, W)

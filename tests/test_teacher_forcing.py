@@ -132,7 +132,7 @@ def _core_work_per_pixel(dist, cond):
 def test_accelerator_program_moves_less_state_per_pixel():
   # The accelerator program carries each level's pixel caches as one tensor:
   # fewer instructions per pixel (the copies of loop and conditional state).
-  dist = make_models.forcing_model("k3_rgb_cond_vector_relu")
+  dist = make_models.forcing_model("k2_cond_scalar_elu")
   cond = make_models.forcing_input(dist)
   work = {
       p: _core_work_per_pixel(_execution.with_program(dist, p), cond)

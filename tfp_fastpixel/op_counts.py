@@ -5,6 +5,11 @@ H times, the pixel loop's body H*W times, and a `tf.cond` that enters a
 deeper level runs on half of its parent's rows (row body) or a quarter of
 its parent's pixels (pixel body). The result is divided by H*W.
 
+The XLA count also reads the Jacobi program (`xla_jacobi`), whose inner
+loop runs passes over whole rows: its body runs a measured number of times
+per row (`inner_trips`) rather than W, and a `tf.cond` in it enters a
+deeper level on half of its parent's rows (`row_parallel`).
+
 * Graph: non-trivial TF ops (not Identity, Const, NoOp) in the function
   bodies of the traced graph.
 * XLA: kernels in the optimised HLO: fusions, dots, convolutions and
@@ -109,16 +114,38 @@ def _strip_type(rhs):
   return rhs.split(" ", 1)[1] if " " in rhs else rhs
 
 
-def xla_ops_per_pixel(hlo_text, height, width):
-  """(launches, working instructions) per generated pixel, from HLO."""
+def xla_ops_per_pixel(
+    hlo_text, height, width, inner_trips=None, row_parallel=False
+):
+  """(launches, working instructions) per generated pixel, from HLO.
+
+  Args:
+    hlo_text: the optimised HLO of a generator's compiled core.
+    height, width: the image's.
+    inner_trips: how often a while inside the row loop runs its body per
+      row: W (default) for the pixel loop; for the Jacobi program, the mean
+      passes per row. A float is fine, and the counts are linear in it: 0
+      leaves the row loop's own kernels.
+    row_parallel: the inner loop works on whole rows (the Jacobi program),
+      so a conditional in it enters a deeper level on half of its parent's
+      rows, as in the row loop, rather than on a quarter of its pixels.
+
+  Returns:
+    `(launches, working instructions)`, each summed over the image and
+    divided by `height * width`.
+  """
   comps, entry = _parse_hlo(hlo_text)
+  inner = width if inner_trips is None else inner_trips
+
+  def share(loops):
+    return _branch_share(loops == 2 and not row_parallel)
 
   def count(name, loops):
     launches = work = 0.0
     for op, attrs in comps[name]:
       if op == "while":
         body = re.search(r"body=%?([\w.\-]+)", attrs).group(1)
-        trip = height if loops == 0 else width
+        trip = height if loops == 0 else inner
         sub = count(body, loops + 1)
         launches += trip * sub[0]
         work += trip * sub[1]
@@ -127,15 +154,15 @@ def xla_ops_per_pixel(hlo_text, height, width):
         false = re.search(r"false_computation=%?([\w.\-]+)", attrs)
         if true and false:
           branches = [
-              (true.group(1), _branch_share(loops == 2)),
-              (false.group(1), 1 - _branch_share(loops == 2)),
+              (true.group(1), share(loops)),
+              (false.group(1), 1 - share(loops)),
           ]
         else:  # branch_computations={%a, %b}: index 1 is the deeper level
           names = re.findall(
               r"%([\w.\-]+)",
               re.search(r"branch_computations=\{([^}]*)\}", attrs).group(1),
           )
-          p = _branch_share(loops == 2)
+          p = share(loops)
           branches = [(names[0], 1 - p)] + [(n, p) for n in names[1:]]
         for branch, p in branches:
           sub = count(branch, loops)
