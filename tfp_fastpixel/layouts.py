@@ -341,6 +341,19 @@ class JacobiRows(Layout):
   def __init__(self, max_passes=None):
     self.max_passes = max_passes
 
+  def conv_weights(self, conv):
+    """Adds `spread` [C_in, window * C_out], each input slot's taps side by
+    side (oldest first), for a pass's one dot per convolution; transposed
+    convolutions keep their taps by column parity."""
+    weights = conv.read_weights()
+    current = weights["current"][0] if weights["current"] else None
+    if conv.geometry.transposed or current is None:
+      return weights
+    slots = tf.split(current, conv.window, axis=0)  # [C_in, C_out] each
+    weights["spread"] = tf.concat(slots, axis=1)
+    del weights["current"]
+    return weights
+
 
 LAYOUTS = {
     layout.name: layout

@@ -13,13 +13,14 @@ Feedforward Computation via Parallel Nonlinear Equation Solving"). A row
 costs the passes up to that one, and never more than W.
 
 A pass is the pixel pass (`pixels`) with every value a whole row of its
-level, `[W_k, B, C]`: a horizontal convolution's current-row taps read, at
-each output column, the inputs that the pixel loop's cache would hold
-there (`_taps`), and everything from the rows above comes from the row
-terms, as in the pixel loop. A pass's matmuls have `W_k * B` rows rather
-than `B`; where a pixel step is bound by launch latency (a GPU at small
-batch), a pass costs about as much as one pixel step, so a row costs k
-steps rather than W. On a CPU it multiplies the arithmetic.
+level, `[W_k, B, C]`: a horizontal convolution multiplies the whole input
+row by all its current-row taps in one dot, and each output column adds up
+the products of the inputs that the pixel loop's cache would hold there
+(`_Pass.output`); everything from the rows above comes from the row terms,
+as in the pixel loop. A pass's dots have `W_k * B` rows rather than `B`;
+where a pixel step is bound by launch latency (a GPU at small batch), a
+pass costs about as much as one pixel step, so a row costs k steps rather
+than W. On a CPU it multiplies the arithmetic.
 """
 
 import tensorflow as tf
@@ -54,30 +55,61 @@ class _Pass:
     )
     self.terms.update((c.name, p) for c, p in zip(convs, parts))
 
-  def output(self, conv, inputs, newest, col_phases=None):
+  def output(self, conv, inputs, first=0, step=1):
     """`conv`'s output row: its row term plus its current-row taps.
+
+    At output column o, the pixel loop's cache of `conv` ends at input
+    column `first + step * o` (-1: nothing pushed yet), and holds the
+    `window` inputs up to there, with zeros left of the image.
 
     Args:
       inputs: `[W_in, B, C_in]`, the input row this pass.
-      newest: per output column, the newest input column the pixel loop's
-        cache holds when it computes that output (-1: none yet).
-      col_phases: per output column, its parity, where the taps depend
-        on it (transposed convolutions).
+      first, step: where the cache ends, as above.
     """
     self.pushed[conv.name] = inputs
-    matrix = (
-        self.up_current[conv.name]
-        if conv.geometry.transposed
-        else self.weights[conv.name]["current"][0]
-    )
     term = self.terms[conv.name]
+    spread = self.weights[conv.name].get("spread")
+    if spread is None:  # no taps on the current row
+      return term
+    # One dot by every tap side by side, [W_in, B, window * C_out]; slot s
+    # (oldest first) of output o is input `end(o) - window + 1 + s`'s
+    # product with that slot's taps: a strided slice per slot, which fuses
+    # into the sum, as the accelerator program's carried sums do.
+    window, c_out = conv.window, conv.out_channels
+    product = tf.pad(tf.matmul(inputs, spread), [[window, 0], [0, 0], [0, 0]])
+    width = self.terms[conv.name].shape[0]
+    out = term
+    for slot in range(window):
+      begin = first + 1 + slot  # input column n sits at n + window
+      rows = product[begin : begin + step * (width - 1) + 1 : step]
+      out += rows[..., slot * c_out : (slot + 1) * c_out]
+    return out
+
+  def up_output(self, conv, inputs):
+    """A transposed `h_up[k]`: output column o at level k reads level k+1
+    up to its column o >> 1, with taps by the parity of o (zero taps on
+    rows where level k+1 does not run, as the pixel loop's)."""
+    self.pushed[conv.name] = inputs
+    term = self.terms[conv.name]
+    matrix = self.up_current[conv.name]
     if matrix is None:
       return term
-    return term + _taps(conv, matrix, inputs, newest, col_phases)
+    width = term.shape[0]
+    window = conv.window
+    padded = tf.pad(inputs, [[window, 0], [0, 0], [0, 0]])
+    index = [[(o >> 1) + 1 + s for s in range(window)] for o in range(width)]
+    cache = tf.transpose(tf.gather(padded, index), [0, 2, 1, 3])
+    cache = tf.reshape(
+        cache,
+        tf.stack([width, tf.shape(inputs)[1], window * conv.in_channels]),
+    )
+    if matrix.shape.rank == 3:  # the taps by output column parity
+      matrix = tf.gather(matrix, [o & 1 for o in range(width)])
+    return term + tf.matmul(cache, matrix)
 
   def same_level(self, conv, inputs):
     """A same-level convolution: its cache ends at the output's column."""
-    return self.output(conv, inputs, range(inputs.shape[0]))
+    return self.output(conv, inputs)
 
   def records(self, level, scaled=None):
     """`level`'s recorded inputs `[W_k, B, sum of C_in]`, in plan order.
@@ -90,28 +122,6 @@ class _Pass:
     if level == 0:
       pushed.update((c.name, scaled) for c in self.plan.h_init)
     return tf.concat([pushed[c.name] for c in self.plan.records[level]], -1)
-
-
-def _taps(conv, matrix, inputs, newest, col_phases=None):
-  """A convolution's current-row taps at every output column.
-
-  At each output column the pixel loop's flat cache (`PixelConv.push`)
-  holds the `window` inputs that end at `newest`, oldest first, with zeros
-  left of the image; here they are gathered for all columns at once and
-  multiplied in one matmul: `[W_out, B, window * C_in] @ matrix`.
-  """
-  window = conv.window
-  padded = tf.pad(inputs, [[window, 0], [0, 0], [0, 0]])
-  # Input column n sits at n + window in `padded`.
-  index = [[n + 1 + s for s in range(window)] for n in newest]
-  cache = tf.transpose(tf.gather(padded, index), [0, 2, 1, 3])
-  batch = tf.shape(inputs)[1]
-  cache = tf.reshape(
-      cache, tf.stack([len(index), batch, window * conv.in_channels])
-  )
-  if matrix.shape.rank == 3:  # the taps by output column parity
-    matrix = tf.gather(matrix, list(col_phases))
-  return tf.matmul(cache, matrix)
 
 
 def _h_block(ps, blk, x, skip=None):
@@ -140,13 +150,7 @@ def _level(ps, k, first, depth):
   deeper = {}
   if k < plan.levels - 1:
     u_deeper, deeper = _deeper(ps, k, h, depth)
-    width = plan.widths[k]
-    u = ps.output(
-        plan.h_up[k],
-        u_deeper,
-        [o >> 1 for o in range(width)],
-        [o & 1 for o in range(width)],
-    )
+    u = ps.up_output(plan.h_up[k], u_deeper)
   else:
     u = skips.pop()
   for blk in plan.up[k]:
@@ -176,7 +180,7 @@ def _deeper(ps, k, h, depth):
     u, deeper = _level(
         sub,
         k + 1,
-        lambda t: t.output(down, h, [2 * c for c in range(width)]),
+        lambda t: t.output(down, h, step=2),
         depth,
     )
     return u, [sub.records(k + 1)] + [deeper[d] for d in levels[1:]]
@@ -232,8 +236,8 @@ def row(plan, layout, weights, row_terms, up_current, depth, noise, known):
         ps,
         0,
         lambda t: (
-            t.output(init[0], scaled, range(-1, w - 1))
-            + t.output(init[1], scaled, range(-1, w - 1))
+            t.output(init[0], scaled, first=-1)
+            + t.output(init[1], scaled, first=-1)
         ),
         depth,
     )
