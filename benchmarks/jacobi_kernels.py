@@ -34,13 +34,13 @@ accelerator program, and the k at which it launches half as many. With
 untrained weights, which checks their draws on these architectures and
 shows that network's k, labelled as such.
 
-The counts come from XLA's CPU compiler, which fuses somewhat differently
-from XLA's GPU compiler; the benchmark's GPU tables count the accelerator
-program compiled for a GPU. Both programs are compiled here for the CPU, so
-the comparison is like for like.
+The counts come from XLA's CPU compiler. XLA's GPU compiler fuses more
+(`results_gpu.md` counts the accelerator program compiled for a GPU), so a
+GPU launches fewer kernels than counted here; both programs are compiled
+here for the CPU, so their ratio compares like with like.
 
-Run (about 15 minutes on 2 busy, shared CPU cores with the cached models,
-most of it compiling QuickDraw's and CIFAR's programs):
+Run (about 10 minutes on 2 shared CPU cores with the cached models, 4 of
+them for QuickDraw and CIFAR with `--untrained_passes`):
 
   python benchmarks/jacobi_kernels.py [--work_dir /tmp/jacobi_rows]
       [--models digits digits28 strokes28] [--batches 1 8 16]
@@ -49,6 +49,7 @@ most of it compiling QuickDraw's and CIFAR's programs):
 """
 
 import argparse
+import importlib.metadata
 import json
 import math
 import os
@@ -358,7 +359,8 @@ def markdown(meta, models, trained, architectures, command):
   lines = [
       f"{meta['date']}, TF {meta['tensorflow']}, TFP {meta['tfp']}, CPU "
       f"({meta['cpu']}, {meta['cores']} cores); kernels counted in the "
-      "HLO of XLA's CPU compiler",
+      f"HLO of XLA's CPU compiler; tfp_fastpixel {meta['source']}; "
+      f"the run took {meta['seconds'] / 60:.0f} minutes",
       f"Command: `{command}`",
       "",
       "Kernels (fusions, dots, convolutions, custom calls: what a GPU "
@@ -469,6 +471,13 @@ def markdown(meta, models, trained, architectures, command):
     )
     label = "" if r["trained"] else " (untrained)"
     lines.append(f"* {r['model']}{label}, batch {r['batch']}: {by_level}")
+  lines += [
+      "",
+      "Draws: every call's images from the Jacobi program against the "
+      "accelerator program's for the same seed. The two sum in different "
+      "orders, so float rounding can tip a pixel whose draw lies on a "
+      "rounding edge, and one tipped pixel changes the rest of its image.",
+  ]
   checks = [r for r in trained if "jacobi_sample_and_passes_per_row_agree" in r]
   if checks:
     lines += [
@@ -557,6 +566,7 @@ def main(argv=None):
   )
   meta = jacobi_rows.environment()
   meta["seconds"] = round(time.time() - start, 1)
+  meta["source"] = importlib.metadata.version("tfp_fastpixel")
   text = markdown(meta, models, trained, architectures, command.strip())
   print(text)
   if args.out:
