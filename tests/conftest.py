@@ -87,28 +87,6 @@ LONG_FIRST = (
 )
 
 
-def _shared_fixture_group(item):
-  """The xdist group of a test that shares an expensive fixture, or None.
-
-  Tests in one group run on one worker (`--dist loadgroup`), so that a
-  module's trained models or compiled programs are built once, not once per
-  worker.
-  """
-  params = getattr(getattr(item, "callspec", None), "params", {})
-  if "trained" in params:  # test_exactness.py: a model and its programs
-    return "exact-" + params["trained"]
-  if "rgb_cond" in params:  # test_completion.py: one program's model
-    return "completion-" + params["rgb_cond"]
-  if "trained_run" in item.fixturenames:
-    return "trained_run"
-  return None
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
   order = {name: i for i, name in enumerate(LONG_FIRST)}
   items.sort(key=lambda item: order.get(item.path.name, len(order)))
-  for item in items:
-    group = _shared_fixture_group(item)
-    if group is not None:
-      item.add_marker(pytest.mark.xdist_group(group))
