@@ -111,10 +111,11 @@ ACCELERATOR = (
     "k3_rf_3x5_two_channels",
     "k3_float64",
 )
-# The Jacobi program: one and three levels, a window of one input and of
-# three (test_teacher_forcing.py's passes test adds a two-level model, and
-# test_completion.py an RGB conditional one).
-JACOBI = ("k1_rf_2x1", "k3_rf_3x5_two_channels")
+# The Jacobi program: one and three levels, gray and RGB, a window of one
+# input (test_teacher_forcing.py's passes test adds a two-level model,
+# test_completion.py an RGB conditional one, and test_cached_layers.py
+# windows of two and three).
+JACOBI = ("k1_rf_2x1", "k3_rgb_cond_vector_relu")
 # The programs that draw pixel by pixel, whose draws `main` records.
 SEQUENTIAL = ("graph", "xla_cpu", "xla_accelerator")
 FORCING_BATCH = 3
