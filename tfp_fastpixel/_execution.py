@@ -11,11 +11,14 @@ The programs, by name (`PROGRAMS`):
 * `graph`: the loops in TF graph mode (`jit_compile=False`, and every call
   with a progress bar, which XLA cannot compile);
 * `xla_cpu`: compiled by XLA, laid out for a CPU;
-* `xla_accelerator`: compiled by XLA, laid out for a GPU or TPU.
+* `xla_accelerator`: compiled by XLA, laid out for a GPU or TPU;
+* `xla_jacobi`: compiled by XLA, a row at a time by fixed-point passes
+  (`generator.jacobi`).
 
 With XLA, the second is picked on a CPU and the third where TensorFlow sees
 a GPU or TPU; `with_program` forces one (the tests and benchmarks run the
-accelerator program on a CPU that way).
+accelerator and Jacobi programs on a CPU that way; nothing picks the
+fourth automatically until GPU timings say where it wins).
 """
 
 import weakref
