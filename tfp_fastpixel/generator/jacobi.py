@@ -114,9 +114,9 @@ class _Pass:
   def records(self, level, scaled=None):
     """`level`'s recorded inputs `[W_k, B, sum of C_in]`, in plan order.
 
-    `scaled`: the row's pixels, which the image-facing convolutions take
-    (level 0); they are pushed after the draw, so they are the final
-    pixels, not the pass's guess.
+    `scaled`: the row's pixels on the network's scale, the image-facing
+    convolutions' input (level 0). The pixel loop pushes them after each
+    draw, so `row` puts the final pixels there once the passes end.
     """
     pushed = dict(self.pushed)
     if level == 0:
