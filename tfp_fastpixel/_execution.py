@@ -58,6 +58,7 @@ class Executor:
     )
     self._readiness = network.readiness_check(dist.network)
     self._xla_fns = {}  # see _xla_sampler
+    self._passes_fn = None  # see passes_per_row
     self._graph_checks = weakref.WeakKeyDictionary()  # see check_ready
     self.forced = None  # a Layout, set only by `with_program`
     self.trace_count = 0  # how often the inputs were traced (for tests)
@@ -257,6 +258,37 @@ class Executor:
             tf.TensorSpec([], tf.int32),
         ),
     )
+
+  def passes_per_row(self, n, seed=0, conditional_input=None):
+    """The compiled program's draws, and the dependent steps of each row.
+
+    For the benchmarks and tests: `(samples [n, H, W, C], passes [H])`, the
+    passes each row took in the Jacobi program (the most over the batch),
+    or W in a pixel-by-pixel one. A program of its own, compiled once per
+    batch size.
+    """
+    prepare(self.dist, n, conditional_input)
+    _, (weights, gumbel, logistic, _, observed) = self.core_program(
+        n, seed, conditional_input
+    )
+    if self._passes_fn is None:
+      layout = self.layout(xla=True)
+
+      def run(weights, gumbel, logistic, observed):
+        return generator.generate(
+            self.plan,
+            layout,
+            weights,
+            gumbel,
+            logistic,
+            observed=observed,
+            return_passes=True,
+        )
+
+      self._passes_fn = tf.function(
+          run, autograph=False, jit_compile=True, reduce_retracing=True
+      )
+    return self._passes_fn(weights, gumbel, logistic, observed)
 
   # -- Traced ---------------------------------------------------------------
 
@@ -495,32 +527,8 @@ def core_program(dist, n, seed=0, conditional_input=None, return_params=False):
 
 
 def passes_per_row(dist, n, seed=0, conditional_input=None):
-  """The draws of `dist`'s compiled program, and the steps each row took.
-
-  For the benchmarks and tests: `(samples [n, H, W, C], passes [H])`, the
-  passes per row of the Jacobi program (the most over the batch) or W for
-  a pixel-by-pixel one. Compiles a program of its own.
-  """
-  prepare(dist, n, conditional_input)
-  executor = dist._executor
-  _, (weights, gumbel, logistic, _, observed) = executor.core_program(
-      n, seed, conditional_input
-  )
-  layout = executor.layout(xla=True)
-
-  @tf.function(autograph=False, jit_compile=True)
-  def run(weights, gumbel, logistic, observed):
-    return generator.generate(
-        executor.plan,
-        layout,
-        weights,
-        gumbel,
-        logistic,
-        observed=observed,
-        return_passes=True,
-    )
-
-  return run(weights, gumbel, logistic, observed)
+  """`Executor.passes_per_row` of `dist`."""
+  return dist._executor.passes_per_row(n, seed, conditional_input)
 
 
 def trace_count(dist):
