@@ -326,8 +326,8 @@ class JacobiRows(Layout):
   """`xla_jacobi`: a row at a time, by Jacobi passes over the whole row.
 
   Nothing travels from pixel to pixel: each pass runs the horizontal stack
-  over the whole row (`generator.jacobi`), with each convolution's
-  current-row taps as one matrix (the default `conv_weights`).
+  over the whole row (`generator.jacobi`), multiplying each input row by
+  all of a convolution's current-row taps side by side (`spread`).
 
   Args:
     max_passes: the most passes a row takes; None for its width, which is

@@ -77,7 +77,7 @@ class _Pass:
     # into the sum, as the accelerator program's carried sums do.
     window, c_out = conv.window, conv.out_channels
     product = tf.pad(tf.matmul(inputs, spread), [[window, 0], [0, 0], [0, 0]])
-    width = self.terms[conv.name].shape[0]
+    width = term.shape[0]
     out = term
     for slot in range(window):
       begin = first + 1 + slot  # input column n sits at n + window
