@@ -58,6 +58,7 @@ class Executor:
     )
     self._readiness = network.readiness_check(dist.network)
     self._xla_fns = {}  # see _xla_sampler
+    self._passes_fn = None  # see passes_per_row
     self._graph_checks = weakref.WeakKeyDictionary()  # see check_ready
     self.forced = None  # a Layout, set only by `with_program`
     self.trace_count = 0  # how often the inputs were traced (for tests)
@@ -263,20 +264,35 @@ class Executor:
 
     For the benchmarks and tests: `(samples [n, H, W, C], passes [H])`, the
     passes each row took in the Jacobi program (the most over the batch),
-    or W in a pixel-by-pixel one. The compiled core, asked for the passes
-    too: a program of its own, compiled once per batch size.
+    or W in a pixel-by-pixel one. A program of its own, compiled once per
+    batch size.
     """
     prepare(self.dist, n, conditional_input)
-    core, (weights, gumbel, logistic, _, observed) = self.core_program(
+    _, (weights, gumbel, logistic, _, observed) = self.core_program(
         n, seed, conditional_input
     )
-    return core(weights, gumbel, logistic, False, observed, True)
+    if self._passes_fn is None:
+      layout = self.layout(xla=True)
+
+      def run(weights, gumbel, logistic, observed):
+        return generator.generate(
+            self.plan,
+            layout,
+            weights,
+            gumbel,
+            logistic,
+            observed=observed,
+            return_passes=True,
+        )
+
+      self._passes_fn = tf.function(
+          run, autograph=False, jit_compile=True, reduce_retracing=True
+      )
+    return self._passes_fn(weights, gumbel, logistic, observed)
 
   # -- Traced ---------------------------------------------------------------
 
-  def _xla_core(
-      self, weights, gumbel, logistic, return_params, observed, passes=False
-  ):
+  def _xla_core(self, weights, gumbel, logistic, return_params, observed):
     return generator.generate(
         self.plan,
         self.layout(xla=True),
@@ -285,7 +301,6 @@ class Executor:
         logistic,
         return_params,
         observed=observed,
-        return_passes=passes,
     )
 
   def _xla_inputs(self, n, cond, seed, observed):
