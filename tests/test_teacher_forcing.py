@@ -8,6 +8,8 @@ on the generator's programs (`_execution.PROGRAMS`); on the recorded models
 drew when they were recorded.
 """
 
+import functools
+
 import make_models
 import numpy as np
 import pytest
@@ -21,6 +23,10 @@ from tfp_fastpixel import op_counts
 # The quick loop (-m "not slow") runs two small models on the graph program.
 QUICK = ("k1_gray", "k2_cond_scalar_elu")
 
+# Each model is built once per test process (TFP traces every weight-norm
+# layer as it builds one: seconds each), and every program runs on it
+# through `with_program`, which shares its weights.
+forcing_model = functools.cache(make_models.forcing_model)
 
 CASES = [
     pytest.param(
@@ -50,7 +56,7 @@ def _forcing_error(dist, cond):
 
 @pytest.mark.parametrize("name,program", CASES)
 def test_generator_params_match_one_network_pass(name, program):
-  dist = _execution.with_program(make_models.forcing_model(name), program)
+  dist = _execution.with_program(forcing_model(name), program)
   assert _execution.program(dist) == program
   cond = make_models.forcing_input(dist)
   worst, samples = _forcing_error(dist, cond)
@@ -91,7 +97,7 @@ def test_recorded_programs_draw_the_same_images():
 def test_jacobi_rows_stop_at_the_fixed_point_and_not_before():
   # Each row stops at the first pass that changes nothing, within W passes;
   # a cap below what a row needs draws from the wrong conditionals.
-  dist = make_models.forcing_model("k2_rf_4x3")
+  dist = forcing_model("k2_rf_4x3")
   _execution.prepare(dist, make_models.FORCING_BATCH)  # shared by the copies
   width = dist.image_shape[1]
   jacobi = _execution.with_program(dist, "xla_jacobi")
@@ -120,7 +126,7 @@ def _core_work_per_pixel(dist, cond):
 def test_accelerator_program_moves_less_state_per_pixel():
   # The accelerator program carries each level's pixel caches as one tensor:
   # fewer instructions per pixel (the copies of loop and conditional state).
-  dist = make_models.forcing_model("k2_cond_scalar_elu")
+  dist = forcing_model("k2_cond_scalar_elu")
   cond = make_models.forcing_input(dist)
   work = {
       p: _core_work_per_pixel(_execution.with_program(dist, p), cond)

@@ -453,21 +453,27 @@ class _RowProgress:
 
 
 def with_program(dist, program):
-  """A copy of `dist` (same arguments and weights) that runs `program`.
+  """A FastPixelCNN that runs `program` on `dist`'s network and weights.
 
   The one way to pick a program other than the automatic choice. `program`
   is a name in `PROGRAMS`, or a `layouts.Layout` of a compiled program
-  (the tests run variants, e.g. `layouts.JacobiRows(max_passes=1)`).
+  (the tests run variants, e.g. `layouts.JacobiRows(max_passes=1)`). A
+  FastPixelCNN is shared, not copied, so several programs compare on the
+  very same weights; a `tfd.PixelCNN` is copied by `from_pixelcnn`.
   """
-  from tfp_fastpixel.distribution import from_pixelcnn  # no import cycle
+  from tfp_fastpixel import distribution  # no import cycle
 
   layout = program
   if not isinstance(program, layouts.Layout):
     if program not in PROGRAMS:
       raise ValueError(f"`program` must be one of {PROGRAMS}; got {program!r}.")
     layout = layouts.LAYOUTS[program]
-  fast = from_pixelcnn(dist, jit_compile=layout.name != "graph")
-  if layout.name != "graph":
+  xla = layout.name != "graph"
+  if isinstance(dist, distribution.FastPixelCNN):
+    fast = distribution._sharing_network(dist, jit_compile=xla)
+  else:
+    fast = distribution.from_pixelcnn(dist, jit_compile=xla)
+  if xla:
     fast._executor.forced = layout
   return fast
 

@@ -359,6 +359,25 @@ def _check_not_keras3(value, argument):
     )
 
 
+def _sharing_network(dist: FastPixelCNN, jit_compile: Optional[bool]):
+  """A FastPixelCNN on `dist`'s very network and weights, with its own
+  `jit_compile` and generator (for `_execution.with_program`).
+
+  Building TFP's network traces every weight-norm layer, seconds even for a
+  tiny model; a view costs nothing and keeps one set of weights. The view
+  is made field by field, not through `__setattr__`, which would register
+  the new fields as checkpoint dependencies in lists `dist` shares.
+  """
+  view = object.__new__(type(dist))
+  view.__dict__.update(dist.__dict__)
+  view.__dict__.update(
+      _jit_compile=jit_compile,
+      _parameters=dict(dist._parameters, jit_compile=jit_compile),
+  )
+  view.__dict__["_executor"] = _execution.Executor(view)
+  return view
+
+
 def from_pixelcnn(
     dist: tfd.PixelCNN,
     name: str = "FastPixelCNN",
