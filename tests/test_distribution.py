@@ -224,6 +224,27 @@ def test_sampling_refuses_weights_that_break_the_masks():
   assert fast.sample(2).shape == (2, 2, 2, 1)
 
 
+def test_weight_norm_is_built_untraced_and_tfps_call_comes_back():
+  # While Keras builds the network, WeightNorm's class-wide call is the
+  # weight-normed layer alone (no tf.function to trace); TFP's traced call
+  # is back afterwards, after a failed build too, so a tfd.PixelCNN built
+  # later still initialises on its first call.
+  traced = network.WeightNorm.__dict__["call"]
+  assert hasattr(traced, "get_concrete_function")  # TFP's tf.function
+  with pytest.raises(RuntimeError):
+    with network.untraced_build():
+      assert network.WeightNorm.call is not traced
+      raise RuntimeError
+  args = dict(TINY, image_shape=(2, 2, 1), high=3, num_hierarchies=1)
+  FastPixelCNN(**args)
+  assert network.WeightNorm.__dict__["call"] is traced
+  slow = tfd.PixelCNN(**args)
+  norms = network.uninitialized_weight_norms(slow.network)
+  assert norms and not any(bool(wn.initialized) for wn in norms)
+  _init(slow)
+  assert all(bool(wn.initialized) for wn in norms)
+
+
 def test_readiness_check_reads_masks_and_weight_norm_init_as_they_change():
   args = dict(TINY, image_shape=(2, 2, 1), high=3, num_hierarchies=1)
   fast = FastPixelCNN(**args)

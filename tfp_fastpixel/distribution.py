@@ -139,7 +139,8 @@ class FastPixelCNN(tfd.PixelCNN):
         **{k: v for k, v in locals().items() if k not in ("self", "__class__")}
     )
     self._jit_compile = args.pop("jit_compile")
-    super().__init__(**args)
+    with network.untraced_build():
+      super().__init__(**args)
     # TFP's `parameters` are its constructor's locals; `copy()` and
     # everything else that rebuilds a distribution reads them.
     self._parameters["jit_compile"] = self._jit_compile
