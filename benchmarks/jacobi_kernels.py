@@ -96,8 +96,7 @@ def kernels(programs, n, cond_for_size):
     fast = programs[program]
     h, w, _ = fast.image_shape.as_list()
     # `sample` compiles a trace for any batch size; tracing another size
-    # first makes the core relax to that trace (it reduces retracing). A
-    # trace for a static batch of 1 fails in the pixel loop.
+    # first makes the core relax to that trace (it reduces retracing).
     core, args = _execution.core_program(fast, n + 1, 0, cond_for_size(n + 1))
     core.get_concrete_function(*args)
     core, args = _execution.core_program(fast, n, 0, cond_for_size(n))

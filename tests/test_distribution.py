@@ -559,6 +559,21 @@ def test_compiled_core_has_no_op_that_xla_lowers_one_at_a_time():
   assert not ops & one_at_a_time
 
 
+@pytest.mark.slow
+def test_core_program_runs_at_a_static_batch_of_one():
+  # The benchmarks compile the core for one batch size. At 1, broadcasting
+  # with the loops' unknown batch must not change a loop variable's shape.
+  dist = FastPixelCNN(
+      jit_compile=True,
+      **dict(TINY, image_shape=(4, 4, 1), num_hierarchies=2),
+  )
+  _execution.prepare(dist, 1)
+  for program in ("xla_cpu", "xla_accelerator", "xla_jacobi"):
+    fast = _execution.with_program(dist, program)
+    core, args = _execution.core_program(fast, 1, seed=[3, 4])
+    np.testing.assert_array_equal(core(*args), fast.sample(1, seed=[3, 4]))
+
+
 def _graph_ops(concrete):
   """Op types of a concrete function's graph and the functions it calls."""
   graph = concrete.graph.as_graph_def()

@@ -131,6 +131,9 @@ def generate(
       new_stores[k] = (
           latest if k == 0 else tf.where(row.depth >= k, latest, stores[k])
       )
+      # A static batch of 1 broadcasts with the records' unknown batch to
+      # an unknown one; the loop needs the store's shape back.
+      new_stores[k].set_shape(stores[k].shape)
     scaled = tf.transpose(
         mixture.to_network_scale(pixels, low, high), [1, 0, 2]
     )
