@@ -272,17 +272,10 @@ class Executor:
         n, seed, conditional_input
     )
     if self._passes_fn is None:
-      layout = self.layout(xla=True)
 
       def run(weights, gumbel, logistic, observed):
-        return generator.generate(
-            self.plan,
-            layout,
-            weights,
-            gumbel,
-            logistic,
-            observed=observed,
-            return_passes=True,
+        return self._compiled_body(
+            weights, gumbel, logistic, False, observed, True
         )
 
       self._passes_fn = tf.function(
@@ -293,6 +286,17 @@ class Executor:
   # -- Traced ---------------------------------------------------------------
 
   def _xla_core(self, weights, gumbel, logistic, return_params, observed):
+    # `compiled_core` keeps exactly these five arguments: callers of
+    # `experimental_get_compiler_ir` pass them positionally.
+    return self._compiled_body(
+        weights, gumbel, logistic, return_params, observed, False
+    )
+
+  def _compiled_body(
+      self, weights, gumbel, logistic, return_params, observed, return_passes
+  ):
+    """What the compiled programs run (`passes_per_row` asks for the passes
+    too)."""
     return generator.generate(
         self.plan,
         self.layout(xla=True),
@@ -301,6 +305,7 @@ class Executor:
         logistic,
         return_params,
         observed=observed,
+        return_passes=return_passes,
     )
 
   def _xla_inputs(self, n, cond, seed, observed):
