@@ -164,6 +164,15 @@ def _gof(samples, probs, config):
   return chi_square_pvalue(counts, len(samples) * probs / probs.sum())
 
 
+def _assert_rejected(samples, probs, config, what):
+  """A wrong sampler's draws must fail the test that the right ones pass."""
+  p, stat, df = _gof(samples, probs, config)
+  print(f"\n[{what}] p={p:.3g} (chi2={stat:.1f}, df={df})")
+  assert p < ALPHA, (
+      f"{what}: p={p:.3g}, chi2={stat:.1f}, df={df}: " "the test has no power"
+  )
+
+
 # Every program of the generator, on the CPU: "xla_accelerator" is the
 # compiled core as a GPU gets it, forced here.
 @pytest.mark.parametrize("program", _execution.PROGRAMS)
@@ -198,14 +207,8 @@ def test_tfp_sampler_is_rejected(trained, label):
       seed=200 + label,
       conditional_input=float(label),
   )
-  p, stat, df = _gof(samples, probs[label], config)
-  print(
-      f"\n[{name}] label {label}: TFP sampler p={p:.3g} "
-      f"(chi2={stat:.1f}, df={df})"
-  )
-  assert p < ALPHA, (
-      f"{name} label {label}: TFP sampler p={p:.3g}, "
-      f"chi2={stat:.1f}, df={df}: test has no power"
+  _assert_rejected(
+      samples, probs[label], config, f"{name} label {label}: TFP sampler"
   )
 
 
@@ -215,14 +218,11 @@ def test_jacobi_program_with_one_pass_per_row_is_rejected(trained, label):
   samples = dists["one_pass"].sample(
       NUM_WRONG, seed=600 + label, conditional_input=float(label)
   )
-  p, stat, df = _gof(samples, probs[label], config)
-  print(
-      f"\n[{name}] label {label}: one Jacobi pass per row p={p:.3g} "
-      f"(chi2={stat:.1f}, df={df})"
-  )
-  assert p < ALPHA, (
-      f"{name} label {label}: one pass per row p={p:.3g}, "
-      f"chi2={stat:.1f}, df={df}: test has no power"
+  _assert_rejected(
+      samples,
+      probs[label],
+      config,
+      f"{name} label {label}: one Jacobi pass per row",
   )
 
 
@@ -243,14 +243,8 @@ def test_independent_pixel_sampler_is_rejected(trained, label):
       high + 1
   )  # [n, H*W, C]
   samples = digits.reshape(NUM_WRONG, h, w, c)
-  p, stat, df = _gof(samples, probs[label], config)
-  print(
-      f"\n[{name}] label {label}: independent sampler p={p:.3g} "
-      f"(chi2={stat:.1f}, df={df})"
-  )
-  assert p < ALPHA, (
-      f"{name} label {label}: independent sampler p={p:.3g},"
-      f" chi2={stat:.1f}, df={df}: test has no power"
+  _assert_rejected(
+      samples, probs[label], config, f"{name} label {label}: independent pixels"
   )
 
 
@@ -314,6 +308,9 @@ def test_completion_matches_conditional_and_ignoring_prefix_is_rejected(
   h, w, c = config["image_shape"]
   flat = fresh.reshape(NUM_WRONG, h * w, c)
   flat[:, :num_observed] = observed.reshape(h * w, c)[:num_observed]
-  p_wrong, stat, df = _gof(flat.reshape(fresh.shape), expected, config)
-  print(f"[{name}] prefix pasted on samples p={p_wrong:.3g}")
-  assert p_wrong < ALPHA, (name, num_observed, p_wrong)
+  _assert_rejected(
+      flat.reshape(fresh.shape),
+      expected,
+      config,
+      f"{name} label {label}, {num_observed} observed: prefix pasted on draws",
+  )
