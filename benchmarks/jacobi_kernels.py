@@ -465,16 +465,8 @@ def main(argv=None):
       description=__doc__.split("\n\n")[0],
       formatter_class=argparse.RawDescriptionHelpFormatter,
   )
-  parser.add_argument(
-      "--work_dir",
-      default=os.path.join("/tmp", "jacobi_rows"),
-      help="jacobi_rows.py's trained runs (trained there if missing)",
-  )
-  parser.add_argument(
-      "--models",
-      nargs="*",
-      default=list(jacobi_rows.MODELS),
-      choices=jacobi_rows.MODELS,
+  jacobi_rows.add_model_arguments(
+      parser, "jacobi_rows.py's trained runs (trained there if missing)", "*"
   )
   parser.add_argument("--batches", nargs="+", type=int, default=[1, 8, 16])
   parser.add_argument(
@@ -483,7 +475,6 @@ def main(argv=None):
       default=128,
       help="images per batch size on which k is measured",
   )
-  parser.add_argument("--seed", type=int, default=1)
   parser.add_argument(
       "--architectures",
       nargs="*",
@@ -496,16 +487,13 @@ def main(argv=None):
       help="also run both programs once on the architectures' untrained "
       "weights (k and the draws check)",
   )
-  parser.add_argument("--digits_epochs", type=int, default=10)
-  parser.add_argument("--digits28_epochs", type=int, default=8)
-  parser.add_argument("--strokes28_epochs", type=int, default=8)
   parser.add_argument(
       "--out", default=None, help="markdown report (and a .json beside it)"
   )
   args = parser.parse_args(argv)
-  for flag in ("images", "digits_epochs", "digits28_epochs"):
-    if getattr(args, flag) < 1:
-      parser.error(f"--{flag}: expected >= 1, got {getattr(args, flag)}")
+  jacobi_rows.check_model_arguments(parser, args)
+  if args.images < 1:
+    parser.error(f"--images: expected >= 1, got {args.images}")
   if min(args.batches) < 1:
     parser.error(f"--batches: expected >= 1, got {args.batches}")
 

@@ -70,6 +70,7 @@ import time
 import numpy as np
 
 MODELS = ("digits", "digits28", "strokes28")
+EPOCHS = dict(digits=10, digits28=8, strokes28=8)  # the default of each
 INITS = ("previous_row", "zeros")
 
 # The CLI demo's model (`python -m tfp_fastpixel demo`'s flags).
@@ -559,34 +560,47 @@ def markdown(meta, models, results, command):
   return "\n".join(lines) + "\n"
 
 
+def add_model_arguments(parser, work_dir_help, models_nargs):
+  """The trained models' flags (also `jacobi_kernels.py`'s): where their
+  runs are cached, which models, the seed and each model's epochs."""
+  parser.add_argument(
+      "--work_dir",
+      default=os.path.join("/tmp", "jacobi_rows"),
+      help=work_dir_help,
+  )
+  parser.add_argument(
+      "--models", nargs=models_nargs, default=list(MODELS), choices=MODELS
+  )
+  parser.add_argument("--seed", type=int, default=1)
+  for name, epochs in EPOCHS.items():
+    parser.add_argument(f"--{name}_epochs", type=int, default=epochs)
+
+
+def check_model_arguments(parser, args):
+  """`parser.error` for an epoch count below 1."""
+  for name in EPOCHS:
+    epochs = getattr(args, f"{name}_epochs")
+    if epochs < 1:
+      parser.error(f"--{name}_epochs: expected >= 1, got {epochs}")
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(
       description=__doc__.split("\n\n")[0],
       formatter_class=argparse.RawDescriptionHelpFormatter,
   )
-  parser.add_argument(
-      "--work_dir",
-      default=os.path.join("/tmp", "jacobi_rows"),
-      help="trained runs and the 28x28 PNGs are cached here",
-  )
-  parser.add_argument(
-      "--models", nargs="+", default=list(MODELS), choices=MODELS
+  add_model_arguments(
+      parser, "trained runs and the 28x28 PNGs are cached here", "+"
   )
   parser.add_argument("--batch", type=int, default=16)
-  parser.add_argument("--seed", type=int, default=1)
-  parser.add_argument("--digits_epochs", type=int, default=10)
-  parser.add_argument("--digits28_epochs", type=int, default=8)
-  parser.add_argument("--strokes28_epochs", type=int, default=8)
   parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2])
   parser.add_argument(
       "--out", default=None, help="markdown report (and a .json beside it)"
   )
   args = parser.parse_args(argv)
+  check_model_arguments(parser, args)
   if args.batch < 1:
     parser.error(f"--batch: expected >= 1, got {args.batch}")
-  for flag in ("digits_epochs", "digits28_epochs", "strokes28_epochs"):
-    if getattr(args, flag) < 1:
-      parser.error(f"--{flag}: expected >= 1, got {getattr(args, flag)}")
 
   models, results = {}, []
   for name in args.models:
