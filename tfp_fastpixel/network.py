@@ -286,7 +286,7 @@ def guard_data_init(network, min_variance=1e-2):
       layer.call = _guarded_call(layer, min_variance)
 
 
-_BUILD_LOCK = threading.Lock()
+_BUILD_LOCK = threading.RLock()  # a build inside a build restores in turn
 
 
 def _output_only_call(wrapper, inputs):
