@@ -16,7 +16,6 @@ On the QuickDraw model (28x28x1, 5/3/128/mix 5, conditional), batch 8:
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -101,6 +100,7 @@ def main(argv=None):
     return _child(args.child, args.work, args.batch)
 
   from benchmark import QUICKDRAW  # the script's folder is on sys.path
+  from benchmark import device_name
   from benchmark import timed
   import numpy as np
   import tensorflow as tf
@@ -146,13 +146,7 @@ def main(argv=None):
           np.load(os.path.join(work, "export.npy")),
       )
   )
-  gpus = tf.config.list_physical_devices("GPU")
-  device = (
-      f"GPU: {gpus[0].name}"
-      if gpus
-      else f"CPU ({platform.processor() or platform.machine()}, "
-      f"{os.cpu_count()} cores)"
-  )
+  device = device_name()
   lines = [
       f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
       f"{tfp.__version__}, {device}, QuickDraw model, batch {args.batch}, "

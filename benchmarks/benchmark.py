@@ -76,6 +76,17 @@ SCALING = dict(
 )
 
 
+def device_name():
+  """The first GPU TensorFlow sees, else the CPU and its cores."""
+  gpus = tf.config.list_physical_devices("GPU")
+  if gpus:
+    return "GPU: " + gpus[0].name
+  return (
+      f"CPU ({platform.processor() or platform.machine()}, "
+      f"{os.cpu_count()} cores)"
+  )
+
+
 def timed(fn, repeats=1):
   """Best wall time of `repeats` calls (seconds)."""
   best = float("inf")
@@ -321,12 +332,7 @@ def main(argv=None):
     first_call_child(args.first_call[0], int(args.first_call[1]))
     return 0
 
-  device = (
-      "GPU: " + tf.config.list_physical_devices("GPU")[0].name
-      if tf.config.list_physical_devices("GPU")
-      else f"CPU ({platform.processor() or platform.machine()}, "
-      f"{os.cpu_count()} cores)"
-  )
+  device = device_name()
   meta = dict(
       date=time.strftime("%Y-%m-%d"),
       tensorflow=tf.__version__,

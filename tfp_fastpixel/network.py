@@ -301,9 +301,9 @@ def untraced_build():
   Keras builds a functional model by calling each layer once on symbolic
   inputs, only to learn its output's shape and dtype. TFP's `WeightNorm.call`
   is a `tf.function` whose init sits in a `tf.cond`, so that one call traces
-  a graph per layer: most of a FastPixelCNN's construction (TFP's default
-  CIFAR-10 model: 13.0 s with those traces, 5.7 s without, on a 2-core
-  CPU). `guard_data_init` then
+  a graph per layer: most of a `tfd.PixelCNN`'s construction (TFP's
+  default CIFAR-10 model: 13.2 s for `tfd.PixelCNN`, 5.5 s for
+  FastPixelCNN without them; `benchmarks/construction.py`). `guard_data_init` then
   replaces every wrapper's call, so those traces never run. While open, the
   class's call is the weight-normed inner layer alone (the same output
   spec), and it is restored on exit; constructions are serialised so that
