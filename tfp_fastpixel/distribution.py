@@ -364,8 +364,8 @@ def _sharing_network(dist: FastPixelCNN, jit_compile: Optional[bool]):
   """A FastPixelCNN on `dist`'s very network and weights, with its own
   `jit_compile` and generator (for `_execution.with_program`).
 
-  Building TFP's network traces every weight-norm layer, seconds even for a
-  tiny model; a view costs nothing and keeps one set of weights. The view
+  Building TFP's network takes seconds even for a tiny model; a view costs
+  nothing and keeps one set of weights. The view
   is made field by field, not through `__setattr__`, which would register
   the new fields as checkpoint dependencies in lists `dist` shares.
   """

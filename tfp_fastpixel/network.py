@@ -303,11 +303,11 @@ def untraced_build():
   is a `tf.function` whose init sits in a `tf.cond`, so that one call traces
   a graph per layer: most of a `tfd.PixelCNN`'s construction (TFP's
   default CIFAR-10 model: 13.2 s for `tfd.PixelCNN`, 5.5 s for
-  FastPixelCNN without them; `benchmarks/construction.py`). `guard_data_init` then
-  replaces every wrapper's call, so those traces never run. While open, the
-  class's call is the weight-normed inner layer alone (the same output
-  spec), and it is restored on exit; constructions are serialised so that
-  none restores another's.
+  FastPixelCNN without them; `benchmarks/construction.py`).
+  `guard_data_init` then replaces every wrapper's call, so those traces
+  would never run. While open, the class's call is the weight-normed inner
+  layer alone (the same output spec), and it is restored on exit;
+  constructions are serialised so that none restores another's.
   """
   with _BUILD_LOCK:
     traced = WeightNorm.__dict__["call"]
