@@ -80,7 +80,7 @@ def kernels(programs, n, cond_for_size):
   """Each program's kernels per row outside its inner loop, and per step.
 
   Args:
-    programs: `{program: a copy of the model that runs it}`.
+    programs: `{program: the model, as `with_program` runs it there}`.
     n: the batch size.
     cond_for_size: `fn(m)`, a conditional input for m images (or None).
 
@@ -265,7 +265,7 @@ def measure_architecture(name, config, n, seed, untrained_passes):
   """One row of the architecture table (seeded, untrained weights)."""
   start = time.time()
   dist, cond = benchmark._model(config, n)  # pylint: disable=protected-access
-  _execution.prepare(dist, n, cond)  # weight norm's init, before copying
+  _execution.prepare(dist, n, cond)  # weight norm's init
   h, w, _ = dist.image_shape.as_list()
   programs = {p: _execution.with_program(dist, p) for p in PROGRAMS}
 

@@ -112,8 +112,8 @@ def _independent_probs(marginals):
 @pytest.fixture(scope="module", params=sorted(make_models.EXACT))
 def trained(request, all_images):
   """(name, config, {program: dist}, {label: exact probabilities of every
-  image}); one copy of the model per program, so that each program is
-  traced and compiled once for both labels."""
+  image}); one view of the model per program (`with_program`), so that
+  each program is traced and compiled once for both labels."""
   name = request.param
   dist, _ = make_models.load(name)
   config = make_models.EXACT[name]

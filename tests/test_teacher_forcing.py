@@ -23,9 +23,9 @@ from tfp_fastpixel import op_counts
 # The quick loop (-m "not slow") runs two small models on the graph program.
 QUICK = ("k1_gray", "k2_cond_scalar_elu")
 
-# Each model is built once per test process (TFP traces every weight-norm
-# layer as it builds one: seconds each), and every program runs on it
-# through `with_program`, which shares its weights.
+# Each model is built once per test process (a build takes seconds), and
+# every program runs on it through `with_program`, which shares its
+# weights.
 forcing_model = functools.cache(make_models.forcing_model)
 
 CASES = [
@@ -98,7 +98,7 @@ def test_jacobi_rows_stop_at_the_fixed_point_and_not_before():
   # Each row stops at the first pass that changes nothing, within W passes;
   # a cap below what a row needs draws from the wrong conditionals.
   dist = forcing_model("k2_rf_4x3")
-  _execution.prepare(dist, make_models.FORCING_BATCH)  # shared by the copies
+  _execution.prepare(dist, make_models.FORCING_BATCH)  # shared by the views
   width = dist.image_shape[1]
   jacobi = _execution.with_program(dist, "xla_jacobi")
   _, passes = _execution.passes_per_row(
