@@ -80,7 +80,7 @@ def kernels(programs, n, cond_for_size):
   """Each program's kernels per row outside its inner loop, and per step.
 
   Args:
-    programs: `{program: the model, as `with_program` runs it there}`.
+    programs: `{program: the model's view that runs it}` (`with_program`).
     n: the batch size.
     cond_for_size: `fn(m)`, a conditional input for m images (or None).
 
