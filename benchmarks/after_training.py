@@ -100,11 +100,10 @@ def main(argv=None):
     return _child(args.child, args.work, args.batch)
 
   from benchmark import QUICKDRAW  # the script's folder is on sys.path
-  from benchmark import device_name
+  from benchmark import report_header
   from benchmark import timed
   import numpy as np
   import tensorflow as tf
-  import tensorflow_probability as tfp
 
   from tfp_fastpixel import FastPixelCNN
   from tfp_fastpixel import export_saved_model
@@ -146,14 +145,12 @@ def main(argv=None):
           np.load(os.path.join(work, "export.npy")),
       )
   )
-  device = device_name()
-  lines = [
-      f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
-      f"{tfp.__version__}, {device}, QuickDraw model, batch {args.batch}, "
+  lines = report_header(
+      __file__,
+      argv,
+      f", QuickDraw model, batch {args.batch}, "
       f'path {"XLA" if dist.uses_xla() else "graph"}',
-      "Command: `python "
-      + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
-      + "`",
+  ) + [
       "",
       "| fresh process to first images | build or load (s) | first sample "
       "(s) | total (s) |",

@@ -87,6 +87,18 @@ def device_name():
   )
 
 
+def report_header(script, argv, details=""):
+  """A report's first two lines: date, versions, device (and `details`);
+  then the command that made it."""
+  return [
+      f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
+      f"{tfp.__version__}, {device_name()}{details}",
+      "Command: `python "
+      + " ".join([os.path.relpath(script)] + (argv or sys.argv[1:]))
+      + "`",
+  ]
+
+
 def timed(fn, repeats=1):
   """Best wall time of `repeats` calls (seconds)."""
   best = float("inf")

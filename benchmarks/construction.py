@@ -11,15 +11,13 @@ installs the guard. Each model is built in turn by both classes, best of
 """
 
 import argparse
-import os
 import sys
 import time
 
 from benchmark import CIFAR
 from benchmark import QUICKDRAW
 from benchmark import SMALL
-from benchmark import device_name
-import tensorflow as tf
+from benchmark import report_header
 import tensorflow_probability as tfp
 
 from tfp_fastpixel import FastPixelCNN
@@ -46,12 +44,7 @@ def main(argv=None):
   classes = dict(tfd=tfp.distributions.PixelCNN, fast=FastPixelCNN)
   for cls in classes.values():  # one-time costs of the first build
     build_seconds(cls, SMALL)
-  lines = [
-      f'{time.strftime("%Y-%m-%d")}, TF {tf.__version__}, TFP '
-      f"{tfp.__version__}, {device_name()}",
-      "Command: `python "
-      + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
-      + "`",
+  lines = report_header(__file__, argv) + [
       "",
       "| model | tfd.PixelCNN (s) | FastPixelCNN (s) | faster |",
       "|---|---|---|---|",
